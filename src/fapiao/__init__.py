@@ -1,0 +1,3 @@
+"""fapiao: electronic VAT invoice platform."""
+
+__version__ = "0.1.0"

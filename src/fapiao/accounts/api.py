@@ -1,0 +1,46 @@
+"""POST /api/v1/auth/token and GET /api/v1/me."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from pydantic import BaseModel
+
+from fapiao.accounts.service import authenticate, issue_token
+from fapiao.http.deps import ActorDep, PlatformDep
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    tax_id: str | None
+
+
+@router.post("/auth/token", response_model=Token)
+def token(
+    platform: PlatformDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=128)],
+) -> Token:
+    """Exchange a username and password for a bearer token (OAuth2 password flow)."""
+    ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
+    with platform.database.transaction(write=False) as session:
+        user = authenticate(session, username, password)
+        access = issue_token(user, platform.secret, platform.clock.now(), ttl)
+    return Token(access_token=access, expires_in=int(ttl.total_seconds()))
+
+
+@router.get("/me", response_model=Me)
+def me(actor: ActorDep) -> Me:
+    """Who the token belongs to."""
+    return Me(username=actor.username, role=actor.role, tax_id=actor.tax_id)

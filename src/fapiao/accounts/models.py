@@ -1,0 +1,27 @@
+"""Users of the platform and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fapiao.db import Base, BigId, UTCDateTime
+
+TAXPAYER_ROLES = ("admin", "clerk", "viewer")
+PLATFORM_ROLES = ("officer",)
+ROLES = TAXPAYER_ROLES + PLATFORM_ROLES
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    taxpayer_id: Mapped[int | None] = mapped_column(ForeignKey("taxpayers.id"), nullable=True)
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

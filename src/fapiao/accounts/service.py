@@ -1,0 +1,164 @@
+"""Users, passwords and bearer tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fapiao.accounts.models import PLATFORM_ROLES, ROLES, TAXPAYER_ROLES, User
+from fapiao.kit.errors import N_, Conflict, Forbidden, Unauthorized, invalid
+from fapiao.taxpayers.models import Taxpayer
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash("fapiao-dummy-password")
+
+WRITE_ROLES = frozenset({"admin", "clerk"})
+READ_ROLES = frozenset({"admin", "clerk", "viewer"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a request, as every service sees it."""
+
+    user_id: int
+    username: str
+    role: str
+    taxpayer_id: int | None
+    tax_id: str | None
+    locale: str | None = None
+
+    @property
+    def is_officer(self) -> bool:
+        return self.role == "officer"
+
+    def require_write(self) -> int:
+        """The caller's taxpayer id when the caller may issue and act for it; else 403."""
+        if self.role not in WRITE_ROLES or self.taxpayer_id is None:
+            raise Forbidden(
+                "ROLE_NOT_ALLOWED", N_("Your role ({role}) may not do this."), params={"role": self.role}
+            )
+        return self.taxpayer_id
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(password: str, hashed: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    taxpayer_tax_id: str | None,
+    now: datetime,
+) -> User:
+    """A new user; taxpayer roles need a taxpayer, officers must not have one."""
+    if not username or len(username) > 64:
+        raise invalid("username", "USERNAME_INVALID", N_("A username has 1 to 64 characters."))
+    if len(password) < 8 or len(password) > 128:
+        raise invalid("password", "PASSWORD_LENGTH", N_("A password has 8 to 128 characters."))
+    if role not in ROLES:
+        raise invalid("role", "ROLE_UNKNOWN", N_("Unknown role {role}."), role=role)
+    taxpayer_id = None
+    if role in TAXPAYER_ROLES:
+        if not taxpayer_tax_id:
+            raise invalid("taxpayer", "TAXPAYER_REQUIRED", N_("This role needs a taxpayer."))
+        taxpayer = session.scalar(select(Taxpayer).where(Taxpayer.tax_id == taxpayer_tax_id))
+        if taxpayer is None:
+            raise invalid("taxpayer", "TAXPAYER_NOT_FOUND", N_("No taxpayer has this tax ID."))
+        taxpayer_id = taxpayer.id
+    elif role in PLATFORM_ROLES and taxpayer_tax_id:
+        raise invalid("taxpayer", "TAXPAYER_NOT_ALLOWED", N_("Officers belong to no taxpayer."))
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict("USERNAME_TAKEN", N_("The username is taken."))
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        taxpayer_id=taxpayer_id,
+        is_active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with these credentials; the error never says which part was wrong."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        check_password(password, _DUMMY_HASH)
+    elif user.is_active and check_password(password, user.password_hash):
+        return user
+    raise Unauthorized("INVALID_CREDENTIALS", N_("Wrong username or password."))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def issue_token(user: User, secret: str, now: datetime, ttl: timedelta) -> str:
+    """A signed bearer token naming the user and its expiry."""
+    payload = _b64(json.dumps({"uid": user.id, "exp": int((now + ttl).timestamp())}).encode())
+    signature = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    return f"v1.{payload}.{_b64(signature)}"
+
+
+def read_token(token: str, secret: str, now: datetime) -> int:
+    """The user id of a valid, unexpired token; 401 otherwise."""
+    error = Unauthorized("TOKEN_INVALID", N_("Sign in again: the access token is invalid or expired."))
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != "v1":
+        raise error
+    expected = hmac.new(secret.encode(), parts[1].encode(), hashlib.sha256).digest()
+    try:
+        given = _unb64(parts[2])
+        claims = json.loads(_unb64(parts[1]))
+    except (ValueError, json.JSONDecodeError):
+        raise error from None
+    if not hmac.compare_digest(expected, given):
+        raise error
+    if not isinstance(claims, dict) or int(claims.get("exp", 0)) < now.timestamp():
+        raise error
+    return int(claims["uid"])
+
+
+def load_actor(session: Session, user_id: int) -> Actor:
+    row = session.execute(
+        select(User.id, User.username, User.role, User.taxpayer_id, User.is_active, User.locale, Taxpayer.tax_id)
+        .outerjoin(Taxpayer, Taxpayer.id == User.taxpayer_id)
+        .where(User.id == user_id)
+    ).one_or_none()
+    if row is None or not row.is_active:
+        raise Unauthorized("TOKEN_INVALID", N_("Sign in again: the access token is invalid or expired."))
+    return Actor(
+        user_id=row.id,
+        username=row.username,
+        role=row.role,
+        taxpayer_id=row.taxpayer_id,
+        tax_id=row.tax_id,
+        locale=row.locale,
+    )

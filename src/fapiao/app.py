@@ -1,0 +1,94 @@
+"""create_app(): the one composition root of the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from fapiao import __version__, migrate
+from fapiao.accounts.api import router as auth_router
+from fapiao.certification.api import router as certification_router
+from fapiao.http import problems
+from fapiao.http.middleware import BodyLimit
+from fapiao.invoices.api import router as invoices_router
+from fapiao.kit.clock import Clock
+from fapiao.platform import Platform, build_platform
+from fapiao.redletter.api import router as redletter_router
+from fapiao.settings import Settings, load_settings
+from fapiao.taxpayers.api import router as taxpayers_router
+from fapiao.verification.api import router as verification_router
+from fapiao.worker import create_worker
+
+LANDING = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>fapiao 电子发票服务平台</title></head>
+<body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
+<h1>fapiao 电子发票服务平台</h1>
+<p>开具、接收、勾选、查验、作废和红冲增值税电子发票。<br>
+Issue, receive, certify, verify, void and reverse VAT e-invoices.</p>
+<ul>
+<li><a href="/docs">API 文档 / API documentation</a></li>
+<li><a href="/openapi.json">OpenAPI</a></li>
+<li><a href="/healthz">健康检查 / Health</a></li>
+</ul></body></html>"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    platform: Platform | None = None,
+    embedded_worker: bool = False,
+) -> FastAPI:
+    """The API over one Platform (built here from settings unless given)."""
+    if platform is None:
+        platform = build_platform(settings or load_settings(), clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = create_worker(platform) if embedded_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="fapiao",
+        version=__version__,
+        description="Electronic VAT invoice platform (电子发票服务平台).",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    problems.install(app)
+    app.add_middleware(BodyLimit, limit=platform.settings.max_body_bytes)
+    for router in (
+        auth_router,
+        invoices_router,
+        redletter_router,
+        certification_router,
+        verification_router,
+        taxpayers_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> JSONResponse:
+        """Alive, and whether the database answers with the current schema."""
+        try:
+            current = migrate.is_current(platform.database)
+        except Exception:
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "schema_current": current})
+
+    @app.get("/", include_in_schema=False)
+    def landing() -> HTMLResponse:
+        return HTMLResponse(LANDING, media_type="text/html; charset=utf-8")
+
+    return app

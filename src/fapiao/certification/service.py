@@ -1,0 +1,144 @@
+"""Certifying received special invoices for a tax period, and confirming the period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fapiao.accounts.service import Actor
+from fapiao.certification import rules
+from fapiao.certification.models import CertificationPeriod
+from fapiao.invoices import service as invoices
+from fapiao.invoices.models import Invoice
+from fapiao.kit.clock import local_date
+from fapiao.kit.errors import N_, Conflict, Forbidden, ValidationFailed, invalid
+from fapiao.outbox.service import emit
+
+
+def _require_buyer(actor: Actor, invoice: Invoice) -> int:
+    taxpayer_id = actor.require_write()
+    if invoice.buyer_tax_id != actor.tax_id:
+        raise Forbidden("ONLY_BUYER_MAY_CERTIFY", N_("Only the buyer may certify an invoice."))
+    return taxpayer_id
+
+
+def is_confirmed(session: Session, taxpayer_id: int, period: str) -> bool:
+    row = session.get(CertificationPeriod, (taxpayer_id, period))
+    return row is not None and row.confirmed_at is not None
+
+
+def certify(
+    session: Session,
+    actor: Actor,
+    number: str,
+    *,
+    period: str,
+    purpose: str,
+    reason: str | None,
+    reason_text: str | None,
+    now: datetime,
+) -> Invoice:
+    invoice = invoices.get_visible(session, actor, number, for_update=True)
+    taxpayer_id = _require_buyer(actor, invoice)
+    if invoice.kind != "special" or invoice.is_red:
+        raise Conflict("NOT_CERTIFIABLE", N_("Only blue special invoices are certified."))
+    if invoice.status in ("voided", "fully_reversed"):
+        raise Conflict(
+            "INVOICE_NOT_USABLE", N_("A voided or fully reversed invoice cannot be certified.")
+        )
+    if invoice.cert_period is not None:
+        raise Conflict(
+            "ALREADY_CERTIFIED",
+            N_("The invoice is already certified for period {period}."),
+            params={"period": invoice.cert_period},
+        )
+    errors = rules.check_request(period, purpose, reason, reason_text, invoice.issue_date, local_date(now))
+    if errors:
+        raise ValidationFailed(errors)
+    if is_confirmed(session, taxpayer_id, period):
+        raise Conflict("PERIOD_CONFIRMED", N_("Period {period} is already confirmed."), params={"period": period})
+    invoice.cert_period = period
+    invoice.cert_purpose = purpose
+    invoice.cert_reason = reason
+    invoice.cert_reason_text = reason_text if reason == "5" else None
+    invoice.certified_at = now
+    emit(session, "certification.changed", taxpayer_id, number, {"number": number, "period": period, "purpose": purpose}, now)
+    session.flush()
+    return invoice
+
+
+def withdraw(session: Session, actor: Actor, number: str, now: datetime) -> Invoice:
+    invoice = invoices.get_visible(session, actor, number, for_update=True)
+    taxpayer_id = _require_buyer(actor, invoice)
+    if invoice.cert_period is None:
+        raise Conflict("NOT_CERTIFIED", N_("The invoice is not certified."))
+    if is_confirmed(session, taxpayer_id, invoice.cert_period):
+        raise Conflict(
+            "PERIOD_CONFIRMED",
+            N_("Period {period} is already confirmed."),
+            params={"period": invoice.cert_period},
+        )
+    period = invoice.cert_period
+    invoice.cert_period = None
+    invoice.cert_purpose = None
+    invoice.cert_reason = None
+    invoice.cert_reason_text = None
+    invoice.certified_at = None
+    emit(session, "certification.changed", taxpayer_id, number, {"number": number, "period": period, "purpose": None}, now)
+    session.flush()
+    return invoice
+
+
+@dataclass(frozen=True)
+class PeriodSummary:
+    period: str
+    confirmed_at: datetime | None
+    count: int
+    deduct_count: int
+    deduct_amount: Decimal
+    deduct_tax: Decimal
+
+
+def summary(session: Session, taxpayer_id: int, tax_id: str, period: str) -> PeriodSummary:
+    rows = session.execute(
+        select(Invoice.cert_purpose, func.count(), func.sum(Invoice.total_amount), func.sum(Invoice.total_tax))
+        .where(Invoice.buyer_tax_id == tax_id, Invoice.cert_period == period)
+        .group_by(Invoice.cert_purpose)
+    ).all()
+    count = sum(int(row[1]) for row in rows)
+    deduct = next((row for row in rows if row[0] == "deduct"), None)
+    record = session.get(CertificationPeriod, (taxpayer_id, period))
+    return PeriodSummary(
+        period=period,
+        confirmed_at=record.confirmed_at if record else None,
+        count=count,
+        deduct_count=int(deduct[1]) if deduct else 0,
+        deduct_amount=Decimal(deduct[2]) if deduct else Decimal("0.00"),
+        deduct_tax=Decimal(deduct[3]) if deduct else Decimal("0.00"),
+    )
+
+
+def confirm(session: Session, actor: Actor, period: str, now: datetime) -> PeriodSummary:
+    """Confirm and sign the period: its certifications can no longer be withdrawn."""
+    taxpayer_id = actor.require_write()
+    assert actor.tax_id is not None
+    match = rules.PERIOD_RE.match(period)
+    if match is None:
+        raise invalid("period", "PERIOD_INVALID", N_("A period is written YYYYMM."))
+    today = local_date(now)
+    if (int(match.group(1)), int(match.group(2))) > (today.year, today.month):
+        raise invalid("period", "PERIOD_IN_FUTURE", N_("The period has not begun."))
+    record = session.get(CertificationPeriod, (taxpayer_id, period), with_for_update=True)
+    if record is not None and record.confirmed_at is not None:
+        raise Conflict("PERIOD_CONFIRMED", N_("Period {period} is already confirmed."), params={"period": period})
+    if record is None:
+        record = CertificationPeriod(taxpayer_id=taxpayer_id, period=period)
+        session.add(record)
+    record.confirmed_at = now
+    emit(session, "certification.changed", taxpayer_id, period, {"period": period, "confirmed": True}, now)
+    session.flush()
+    return summary(session, taxpayer_id, actor.tax_id, period)

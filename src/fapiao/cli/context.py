@@ -1,0 +1,57 @@
+"""What every CLI command shares: settings from the environment and --data-dir."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from fapiao.kit.errors import FapiaoError
+from fapiao.kit.i18n import negotiate, translate
+from fapiao.platform import Platform, build_platform
+from fapiao.settings import Settings, SettingsError, load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class CliState:
+    data_dir: Path | None = None
+    lang: str | None = None
+    _platform: Platform | None = None
+
+    def settings(self) -> Settings:
+        overrides = {"data_dir": self.data_dir} if self.data_dir else {}
+        try:
+            return load_settings(**overrides)
+        except SettingsError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+
+    def platform(self) -> Platform:
+        if self._platform is None:
+            self._platform = build_platform(self.settings())
+        return self._platform
+
+    @property
+    def locale(self) -> str:
+        return negotiate(None, self.lang) if self.lang else "zh-CN"
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+def fail(ctx: typer.Context, error: FapiaoError) -> None:
+    """Print a domain error the way the API would say it, and exit 1."""
+    locale = state(ctx).locale
+    err_console.print(f"[red]{error.code}[/red]: {translate(error.message, locale, **error.params)}")
+    for item in error.errors:
+        err_console.print(f"  {item.field}: {item.code} — {translate(item.message, locale, **item.params)}")
+    raise typer.Exit(1)

@@ -1,0 +1,95 @@
+"""`fapiao demo`: demo taxpayers, users and invoices, seeded once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from fapiao.accounts import service as accounts
+from fapiao.accounts.models import User
+from fapiao.cli.context import console, state
+from fapiao.invoices import rules
+from fapiao.invoices import service as invoices
+from fapiao.platform import Platform
+from fapiao.taxpayers import service as taxpayers
+
+SELLER = ("91110108551385082Q", "北京示例科技有限公司", "general")
+BUYER = ("91110105MA01ABCD13", "北京样例贸易有限公司", "general")
+SMALL = ("92110108MA01XYW129", "北京小规模餐饮店", "small_scale")
+COOP = ("N2110108MA0012345L", "北京示范农民专业合作社", "general")
+PASSWORD = "demo-pass-2026"
+USERS = (
+    ("seller-admin", "admin", SELLER[0]),
+    ("seller-clerk", "clerk", SELLER[0]),
+    ("seller-viewer", "viewer", SELLER[0]),
+    ("buyer-clerk", "clerk", BUYER[0]),
+    ("small-clerk", "clerk", SMALL[0]),
+    ("officer", "officer", None),
+)
+
+
+def seed(platform: Platform) -> bool:
+    """Seed the demo data; False when it was already there."""
+    now = platform.clock.now()
+    with platform.database.transaction() as session:
+        if session.scalar(select(User.id).where(User.username == "seller-clerk")) is not None:
+            return False
+        for tax_id, name, kind in (SELLER, BUYER, SMALL, COOP):
+            if taxpayers.by_tax_id(session, tax_id) is None:
+                taxpayers.add_taxpayer(
+                    session,
+                    tax_id=tax_id,
+                    name=name,
+                    kind=kind,
+                    credit_limit=Decimal("5000000.00"),
+                    now=now,
+                    address="北京市海淀区中关村大街1号",
+                    phone="010-12345678",
+                    bank="中国工商银行北京中关村支行",
+                    account="0200001234567890123",
+                )
+        for username, role, tax_id in USERS:
+            accounts.create_user(
+                session, username=username, password=PASSWORD, role=role, taxpayer_tax_id=tax_id, now=now
+            )
+    with platform.database.transaction(write=False) as session:
+        user = session.scalar(select(User).where(User.username == "seller-clerk"))
+        assert user is not None
+        actor = accounts.load_actor(session, user.id)
+    for index, (kind, quantity, price) in enumerate(
+        (("special", "10", "1000"), ("ordinary", "2", "56.5"), ("special", "1", "12000"))
+    ):
+        request = invoices.IssueRequest(
+            kind=kind,
+            buyer=rules.BuyerInput(name=BUYER[1], tax_id=BUYER[0]),
+            lines=[
+                rules.LineInput(
+                    name="软件开发服务",
+                    tax_code="3040201030000000000",
+                    tax_rate="0.06",
+                    unit="项",
+                    quantity=Decimal(quantity),
+                    unit_price=Decimal(price),
+                )
+            ],
+            drawer="张三",
+            fingerprint=f"demo-{index}",
+        )
+        invoices.issue(platform, actor, request, idempotency_key=f"demo-{index}")
+    return True
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def demo(ctx: typer.Context) -> None:
+        """Seed demo taxpayers, users and invoices (once; running it again changes nothing)."""
+        platform = state(ctx).platform()
+        created = seed(platform)
+        console.print("demo data seeded" if created else "demo data already present")
+        table = Table("username", "password", "role", "taxpayer")
+        for username, role, tax_id in USERS:
+            table.add_row(username, PASSWORD, role, tax_id or "-")
+        console.print(table)

@@ -1,0 +1,37 @@
+"""The `fapiao` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fapiao.cli import db, demo, serve, taxpayer, user
+from fapiao.cli.context import state
+
+app = typer.Typer(help="fapiao — electronic VAT invoice platform.", no_args_is_help=True)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data directory (default FAPIAO_DATA_DIR or ./data).")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of messages: zh-CN or en.")] = None,
+) -> None:
+    cli_state = state(ctx)
+    cli_state.data_dir = data_dir
+    cli_state.lang = lang
+
+
+serve.register(app)
+app.add_typer(db.app, name="db")
+app.add_typer(taxpayer.app, name="taxpayer")
+app.add_typer(user.app, name="user")
+demo.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,80 @@
+"""ASGI middleware: a hard limit on request body size."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fapiao.kit.errors import N_
+from fapiao.kit.i18n import negotiate, translate
+
+
+class BodyLimit:
+    """Refuses bodies above `limit` bytes with a 413 problem, before they are parsed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._reject(scope, send)
+            return
+        # Read the whole body first (it is small by definition) so an oversized one is
+        # refused before any handler sees it.
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                await self._reject(scope, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        headers = dict(scope.get("headers") or [])
+        language = headers.get(b"accept-language", b"").decode("latin-1")
+        locale = negotiate(language)
+        body: dict[str, Any] = {
+            "type": "/problems/payload-too-large",
+            "title": translate(N_("Request too large"), locale),
+            "status": 413,
+            "code": "PAYLOAD_TOO_LARGE",
+            "detail": translate(N_("The request body is larger than {limit} bytes."), locale, limit=self.limit),
+        }
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,152 @@
+"""Errors to RFC 9457 problem responses, in one place, in the caller's language."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fapiao.kit.errors import N_, FapiaoError
+from fapiao.kit.i18n import negotiate, translate
+
+log = logging.getLogger("fapiao.http")
+
+# Pydantic error types to our stable codes and message ids.
+_PYDANTIC: dict[str, tuple[str, str]] = {
+    "missing": ("FIELD_REQUIRED", N_("This field is required.")),
+    "string_too_long": ("TOO_LONG", N_("At most {max_length} characters.")),
+    "string_too_short": ("TOO_SHORT", N_("At least {min_length} characters.")),
+    "too_long": ("TOO_MANY_ITEMS", N_("At most {max_length} items.")),
+    "too_short": ("TOO_FEW_ITEMS", N_("At least {min_length} items.")),
+    "literal_error": ("INVALID_CHOICE", N_("Must be one of: {expected}.")),
+    "enum": ("INVALID_CHOICE", N_("Must be one of: {expected}.")),
+    "string_pattern_mismatch": ("INVALID_FORMAT", N_("The format is not valid.")),
+    "string_type": ("WRONG_TYPE", N_("Must be a string.")),
+    "bool_type": ("WRONG_TYPE", N_("Must be true or false.")),
+    "bool_parsing": ("WRONG_TYPE", N_("Must be true or false.")),
+    "int_type": ("WRONG_TYPE", N_("Must be a whole number.")),
+    "int_parsing": ("WRONG_TYPE", N_("Must be a whole number.")),
+    "list_type": ("WRONG_TYPE", N_("Must be a list.")),
+    "dict_type": ("WRONG_TYPE", N_("Must be an object.")),
+    "model_type": ("WRONG_TYPE", N_("Must be an object.")),
+    "model_attributes_type": ("WRONG_TYPE", N_("Must be an object.")),
+    "date_from_datetime_parsing": ("INVALID_DATE", N_("Must be a date written YYYY-MM-DD.")),
+    "date_parsing": ("INVALID_DATE", N_("Must be a date written YYYY-MM-DD.")),
+    "date_type": ("INVALID_DATE", N_("Must be a date written YYYY-MM-DD.")),
+    "greater_than_equal": ("TOO_SMALL", N_("Must be at least {ge}.")),
+    "less_than_equal": ("TOO_LARGE", N_("Must be at most {le}.")),
+    "extra_forbidden": ("UNKNOWN_FIELD", N_("Unknown field.")),
+    "decimal_type": ("DECIMAL_AS_STRING", N_("Give the number as a string, for example \"113.00\".")),
+    "decimal_format": ("INVALID_DECIMAL", N_("Not a decimal number.")),
+    "decimal_places": ("TOO_MANY_DECIMALS", N_("At most {places} decimal places.")),
+    "decimal_too_large": ("TOO_LARGE", N_("At most {digits} digits before the decimal point.")),
+    "decimal_not_positive": ("NOT_POSITIVE", N_("Must be greater than zero.")),
+}
+_TITLES = {
+    400: N_("Bad request"),
+    401: N_("Not signed in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("Request too large"),
+    415: N_("Unsupported media type"),
+    422: N_("Invalid request"),
+    429: N_("Too many requests"),
+    500: N_("Internal error"),
+    503: N_("Service unavailable"),
+}
+
+
+def locale_of(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"))
+
+
+def problem(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    params: dict[str, Any] | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    locale = locale_of(request)
+    body: dict[str, Any] = {
+        "type": f"/problems/{code.lower().replace('_', '-')}",
+        "title": translate(_TITLES.get(status, N_("Error")), locale),
+        "status": status,
+        "code": code,
+        "detail": translate(message, locale, **(params or {})),
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FapiaoError)
+    locale = locale_of(request)
+    errors = [
+        {
+            "field": error.field,
+            "code": error.code,
+            "message": translate(error.message, locale, **error.params),
+        }
+        for error in exc.errors
+    ]
+    return problem(
+        request, exc.status, exc.code, exc.message, exc.params, errors if exc.errors else None, exc.headers
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    locale = locale_of(request)
+    errors = []
+    for error in exc.errors():
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            return problem(request, 400, "MALFORMED_JSON", N_("The request body is not valid JSON."))
+        code, message = _PYDANTIC.get(kind, ("INVALID_VALUE", N_("Invalid value.")))
+        context = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
+        try:
+            text = translate(message, locale, **context)
+        except (KeyError, IndexError):
+            text = translate(message, locale)
+        errors.append({"field": _field(tuple(error.get("loc", ()))), "code": code, "message": text})
+    return problem(request, 422, "VALIDATION_FAILED", N_("The request has invalid fields."), errors=errors)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {
+        404: ("NOT_FOUND", N_("There is nothing at this address.")),
+        405: ("METHOD_NOT_ALLOWED", N_("This method is not allowed here.")),
+        401: ("NOT_AUTHENTICATED", N_("Sign in first: send an Authorization: Bearer token.")),
+    }
+    code, message = codes.get(exc.status_code, ("HTTP_ERROR", N_("The request could not be served.")))
+    return problem(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(request, 500, "INTERNAL_ERROR", N_("Something went wrong on our side; nothing was saved."))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(FapiaoError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

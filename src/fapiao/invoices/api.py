@@ -1,0 +1,90 @@
+"""Invoice endpoints: issue, read, list, void."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import JSONResponse
+
+from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.invoices import rules, service
+from fapiao.invoices.schemas import InvoiceIn, InvoiceOut, InvoicePage, invoice_view
+
+router = APIRouter(prefix="/api/v1", tags=["invoices"])
+NumberPath = Annotated[str, Path(pattern=r"^\d{20}$", description="20-digit invoice number")]
+
+
+def to_request(body: InvoiceIn) -> service.IssueRequest:
+    return service.IssueRequest(
+        kind=body.kind,
+        medium=body.medium,
+        buyer=rules.BuyerInput(**body.buyer.model_dump()),
+        lines=[rules.LineInput(**line.model_dump()) for line in body.lines],
+        prices_include_tax=body.prices_include_tax,
+        remarks=body.remarks,
+        drawer=body.drawer,
+        fingerprint=service.fingerprint(body.model_dump(mode="json")),
+    )
+
+
+@router.post("/invoices", status_code=201, response_model=InvoiceOut)
+def issue_invoice(
+    body: InvoiceIn,
+    platform: PlatformDep,
+    actor: ActorDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """Issue a blue invoice as the caller's taxpayer. Answered only after the commit."""
+    invoice, replayed = service.issue(platform, actor, to_request(body), idempotency_key)
+    headers = {"Location": f"/api/v1/invoices/{invoice.number}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(invoice_view(invoice), status_code=201, headers=headers)
+
+
+@router.get("/invoices/{number}", response_model=InvoiceOut)
+def get_invoice(number: NumberPath, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
+    """One invoice, for its seller, its buyer or an officer; 404 for anyone else."""
+    with platform.database.transaction(write=False) as session:
+        invoice = service.get_visible(session, actor, number)
+        return JSONResponse(invoice_view(invoice))
+
+
+@router.get("/invoices", response_model=InvoicePage)
+def list_invoices(
+    platform: PlatformDep,
+    actor: ActorDep,
+    direction: Literal["issued", "received"] = "issued",
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    counterparty: Annotated[str | None, Query(max_length=20)] = None,
+    status: Literal["normal", "partially_reversed", "fully_reversed", "voided"] | None = None,
+    kind: Literal["special", "ordinary"] | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> JSONResponse:
+    """The caller's issued or received invoices, newest first, a page at a time."""
+    filters = service.ListFilter(
+        direction=direction,
+        date_from=date_from,
+        date_to=date_to,
+        counterparty=counterparty,
+        status=status,
+        kind=kind,
+        limit=limit,
+        cursor=cursor,
+    )
+    with platform.database.transaction(write=False) as session:
+        items, next_cursor = service.list_invoices(session, actor, filters)
+        return JSONResponse(
+            {"items": [invoice_view(item) for item in items], "next_cursor": next_cursor}
+        )
+
+
+@router.post("/invoices/{number}/void", response_model=InvoiceOut)
+def void_invoice(number: NumberPath, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
+    """Void a paper invoice in its month of issue (electronic ones are reversed instead)."""
+    invoice = service.void(platform, actor, number)
+    return JSONResponse(invoice_view(invoice))

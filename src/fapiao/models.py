@@ -1,0 +1,25 @@
+"""Imports every model so the metadata is complete (for migrations and tests)."""
+
+from fapiao.accounts.models import User
+from fapiao.certification.models import CertificationPeriod
+from fapiao.db import Base
+from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, InvoiceLine, NumberSequence
+from fapiao.outbox.models import OutboxEvent
+from fapiao.redletter.models import RedLetterForm
+from fapiao.taxpayers.models import Taxpayer
+from fapiao.verification.models import VerificationCount
+
+__all__ = [
+    "Base",
+    "CertificationPeriod",
+    "CreditUsage",
+    "IdempotencyKey",
+    "Invoice",
+    "InvoiceLine",
+    "NumberSequence",
+    "OutboxEvent",
+    "RedLetterForm",
+    "Taxpayer",
+    "User",
+    "VerificationCount",
+]

@@ -1,0 +1,120 @@
+"""Red-letter confirmation forms."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.types import PositiveAmount, Quantity
+from fapiao.redletter import service
+from fapiao.redletter.models import RedLetterForm
+
+router = APIRouter(prefix="/api/v1", tags=["red-letter"])
+
+
+class FormLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_no: int = Field(ge=1, le=100000)
+    quantity: Quantity | None = None
+    amount: PositiveAmount
+
+
+class FormIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    blue_number: str = Field(pattern=r"^\d{20}$")
+    reason: Literal["01", "02", "03", "04"]
+    lines: list[FormLineIn] | None = Field(default=None, min_length=1, max_length=2000)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["Y", "N", "C"]
+
+
+class FormLineOut(BaseModel):
+    line_no: int
+    amount: str
+    tax: str
+    quantity: str | None
+
+
+class FormOut(BaseModel):
+    id: int
+    blue_number: str
+    state: str
+    initiator: Literal["seller", "buyer"]
+    reason: str
+    amount: str
+    tax: str
+    lines: list[FormLineOut]
+    created_at: datetime
+    deadline: datetime
+    decided_at: datetime | None
+    red_invoice_number: str | None
+
+
+def form_view(form: RedLetterForm) -> dict[str, Any]:
+    return {
+        "id": form.id,
+        "blue_number": form.blue_number,
+        "state": form.state,
+        "initiator": form.initiator,
+        "reason": form.reason,
+        "amount": f"{form.amount:.2f}",
+        "tax": f"{form.tax:.2f}",
+        "lines": json.loads(form.lines_json),
+        "created_at": form.created_at,
+        "deadline": form.deadline,
+        "decided_at": form.decided_at,
+        "red_invoice_number": form.red_invoice_number,
+    }
+
+
+@router.post("/red-letter-forms", status_code=201, response_model=FormOut)
+def create_form(body: FormIn, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+    """File a form; without need for confirmation (state 01) the red invoice is issued now."""
+    requested = None
+    if body.lines is not None:
+        requested = [(line.line_no, line.amount, line.quantity) for line in body.lines]
+    form = service.create_form(platform, actor, body.blue_number, body.reason, requested)
+    return form_view(form)
+
+
+@router.post("/red-letter-forms/{form_id}/decision", response_model=FormOut)
+def decide(
+    form_id: Annotated[int, Path(ge=1, le=2**62)],
+    body: DecisionIn,
+    platform: PlatformDep,
+    actor: ActorDep,
+) -> dict[str, Any]:
+    """Y or N by the other party; C (withdraw) by the initiator."""
+    form = service.decide(platform, actor, form_id, body.decision)
+    return form_view(form)
+
+
+@router.get("/red-letter-forms/{form_id}", response_model=FormOut)
+def get_form(
+    form_id: Annotated[int, Path(ge=1, le=2**62)], platform: PlatformDep, actor: ActorDep
+) -> dict[str, Any]:
+    """One form, for its seller or buyer (or an officer)."""
+    with platform.database.transaction() as session:
+        service.expire_lapsed(session, platform.clock.now(), form_id=form_id)
+        return form_view(service.get_form(session, actor, form_id))
+
+
+@router.get("/red-letter-forms", response_model=list[FormOut])
+def list_forms(
+    platform: PlatformDep,
+    actor: ActorDep,
+    role: Literal["initiated", "to_confirm"] = "initiated",
+    state: Literal["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"] | None = None,
+) -> list[dict[str, Any]]:
+    """Forms I filed, or forms waiting for my answer."""
+    with platform.database.transaction() as session:
+        forms = service.list_forms(session, actor, role, state, platform.clock.now())
+        return [form_view(form) for form in forms]

@@ -1,0 +1,102 @@
+"""Settings from FAPIAO_* environment variables. The only module that reads the
+environment. A bad value stops start-up with a message naming the setting."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FAPIAO_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    region: str = "11"
+    # Issuing channel, digit 5 of the invoice number (see docs/numbering.md).
+    channel: str = "1"
+    secret_key: str = ""
+    token_ttl_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
+    default_credit_limit: Decimal = Decimal("10000000.00")
+    max_lines: int = Field(default=2000, ge=1, le=10000)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    line_tax_tolerance: Decimal = Decimal("0.06")
+    invoice_tax_tolerance: Decimal = Decimal("1.27")
+    verify_daily_limit: int = Field(default=5, ge=1)
+    verify_window_years: int = Field(default=5, ge=1)
+    redletter_hours: int = Field(default=72, ge=1)
+    number_block_size: int = Field(default=50, ge=1, le=100000)
+    sqlite_busy_timeout_ms: int = Field(default=30000, ge=0)
+    db_pool_size: int = Field(default=20, ge=1)
+    jobs_interval_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if len(value) != 2 or not value.isdigit() or value == "00":
+            raise ValueError("must be a two-digit province code such as 11 (Beijing)")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if len(value) != 1 or not value.isdigit():
+            raise ValueError("must be a single digit")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("default_credit_limit")
+    @classmethod
+    def _credit(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'fapiao.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The signing secret: the setting, else a key file created once in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; raise SettingsError naming the first bad FAPIAO_* variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "FAPIAO_" + "_".join(str(part) for part in error["loc"]).upper()
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid setting " + "; ".join(problems)) from None

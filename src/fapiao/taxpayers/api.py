@@ -1,0 +1,46 @@
+"""GET /api/v1/taxpayers/me: the caller's taxpayer and this month's credit."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from fastapi import APIRouter
+
+from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.invoices.service import credit_used
+from fapiao.kit.clock import local_date, month_key
+from fapiao.kit.errors import N_, NotFound
+from fapiao.taxpayers.models import Taxpayer
+
+router = APIRouter(prefix="/api/v1", tags=["taxpayers"])
+
+
+class TaxpayerOut(BaseModel):
+    tax_id: str
+    name: str
+    kind: str
+    credit_limit: str
+    credit_month: str
+    credit_used: str
+    credit_remaining: str
+
+
+@router.get("/taxpayers/me", response_model=TaxpayerOut)
+def me(platform: PlatformDep, actor: ActorDep) -> TaxpayerOut:
+    """The caller's taxpayer with this month's credit limit, use and remainder."""
+    if actor.taxpayer_id is None:
+        raise NotFound("TAXPAYER_NOT_FOUND", N_("You do not belong to a taxpayer."))
+    month = month_key(local_date(platform.clock.now()))
+    with platform.database.transaction(write=False) as session:
+        taxpayer = session.get(Taxpayer, actor.taxpayer_id)
+        assert taxpayer is not None
+        used = credit_used(session, taxpayer.id, month)
+        return TaxpayerOut(
+            tax_id=taxpayer.tax_id,
+            name=taxpayer.name,
+            kind=taxpayer.kind,
+            credit_limit=f"{taxpayer.credit_limit:.2f}",
+            credit_month=month,
+            credit_used=f"{used:.2f}",
+            credit_remaining=f"{taxpayer.credit_limit - used:.2f}",
+        )

@@ -1,0 +1,26 @@
+"""Taxpayers (纳税人): the enterprises that issue and receive invoices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fapiao.db import Base, BigId, Cents, UTCDateTime
+
+
+class Taxpayer(Base):
+    __tablename__ = "taxpayers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tax_id: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # general | small_scale
+    credit_limit: Mapped[Decimal] = mapped_column(Cents)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    bank: Mapped[str] = mapped_column(String(200), default="")
+    account: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

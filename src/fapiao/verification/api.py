@@ -1,0 +1,81 @@
+"""POST /api/v1/verify: public verification, no sign-in."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from fapiao.http.deps import PlatformDep
+from fapiao.http.types import Amount
+from fapiao.invoices import rules
+from fapiao.invoices.models import Invoice
+from fapiao.verification import service
+
+router = APIRouter(prefix="/api/v1", tags=["verification"])
+
+
+class VerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: str = Field(pattern=r"^\d{20}$")
+    issue_date: date
+    total_with_tax: Amount
+
+
+class VerifyOut(BaseModel):
+    result: Literal["match", "mismatch", "not_found", "limit_exceeded", "out_of_window"]
+    check_count: int
+    invoice: dict[str, Any] | None = None
+
+
+def public_view(invoice: Invoice) -> dict[str, Any]:
+    """What verification shows: the printed content, without bank or contact details."""
+    return {
+        "number": invoice.number,
+        "kind": invoice.kind,
+        "medium": invoice.medium,
+        "issue_date": invoice.issue_date.isoformat(),
+        "seller": {"tax_id": invoice.seller_tax_id, "name": invoice.seller_name},
+        "buyer": {"tax_id": invoice.buyer_tax_id, "name": invoice.buyer_name},
+        "lines": [
+            {
+                "display_name": rules.display_name(line.short_name, line.name),
+                "spec": line.spec,
+                "unit": line.unit,
+                "quantity": None if line.quantity is None else f"{line.quantity:f}",
+                "amount": f"{line.amount:.2f}",
+                "tax_rate": line.tax_rate,
+                "tax": f"{line.tax:.2f}",
+            }
+            for line in invoice.lines
+        ],
+        "total_amount": f"{invoice.total_amount:.2f}",
+        "total_tax": f"{invoice.total_tax:.2f}",
+        "total_with_tax": f"{invoice.total_with_tax:.2f}",
+        "total_in_words": invoice.total_in_words,
+        "status": invoice.status,
+        "red_of": invoice.red_of,
+    }
+
+
+@router.post("/verify", response_model=VerifyOut)
+def verify(body: VerifyIn, platform: PlatformDep) -> dict[str, Any]:
+    """Check an invoice by number, issue date and total including tax (价税合计)."""
+    settings = platform.settings
+    with platform.database.transaction() as session:
+        outcome = service.verify(
+            session,
+            body.number,
+            body.issue_date,
+            body.total_with_tax,
+            platform.clock.now(),
+            daily_limit=settings.verify_daily_limit,
+            window_years=settings.verify_window_years,
+        )
+        return {
+            "result": outcome.result,
+            "check_count": outcome.check_count,
+            "invoice": public_view(outcome.invoice) if outcome.invoice else None,
+        }

@@ -1,0 +1,49 @@
+"""Scheduled jobs. `fapiao worker` runs them in their own process; `fapiao serve`
+embeds the same loop in a background thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from fapiao.platform import Platform
+from fapiao.redletter.service import expire_lapsed
+
+log = logging.getLogger("fapiao.worker")
+
+
+class Worker:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> dict[str, int]:
+        """Run every due job once; returns what each did."""
+        with self.platform.database.transaction() as session:
+            lapsed = expire_lapsed(session, self.platform.clock.now())
+        if lapsed:
+            log.info("red-letter forms lapsed: %d", lapsed)
+        return {"redletter_lapsed": lapsed}
+
+    def run_forever(self) -> None:
+        interval = self.platform.settings.jobs_interval_seconds
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # a failing job must not stop the others next time
+                log.exception("scheduled job failed")
+            self._stop.wait(interval)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="fapiao-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def create_worker(platform: Platform) -> Worker:
+    return Worker(platform)
