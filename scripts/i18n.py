@@ -20,7 +20,10 @@ KEYWORDS = {"N_": None, "_": None, "gettext": None}
 def extract() -> Catalog:
     catalog = Catalog(project="fapiao", charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(SOURCE), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=["Translators:"]
+        str(SOURCE),
+        method_map=[("**.py", "python")],
+        keywords=KEYWORDS,
+        comment_tags=["Translators:"],
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
@@ -39,7 +42,9 @@ def main() -> int:
         catalog = Catalog(locale="zh_CN", project="fapiao", charset="utf-8")
     catalog.update(template, no_fuzzy_matching=True)
     with target.open("wb") as handle:
-        write_po(handle, catalog, omit_header=True, sort_output=True, ignore_obsolete=True, width=100)
+        write_po(
+            handle, catalog, omit_header=True, sort_output=True, ignore_obsolete=True, width=100
+        )
     missing = [message.id for message in catalog if message.id and not message.string]
     print(f"{len(template)} messages, {len(missing)} without a zh_CN translation")
     return 0

@@ -65,14 +65,16 @@ class _PgTemplate:
 
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[_PgTemplate]:
-    from pgcluster import ExternalPg, PgCluster, PgUnavailable, pg_required
-
     import os
 
+    from pgcluster import ExternalPg, PgCluster, PgUnavailable, pg_required
+
     try:
-        cluster: Any = ExternalPg(os.environ["FAPIAO_TEST_PG_URL"]) if os.environ.get(
-            "FAPIAO_TEST_PG_URL"
-        ) else PgCluster()
+        cluster: Any = (
+            ExternalPg(os.environ["FAPIAO_TEST_PG_URL"])
+            if os.environ.get("FAPIAO_TEST_PG_URL")
+            else PgCluster()
+        )
         if isinstance(cluster, PgCluster):
             cluster.start()
     except PgUnavailable as exc:
@@ -134,7 +136,9 @@ def make_user(platform: Platform, username: str, role: str, tax_id: str | None) 
             taxpayer_tax_id=tax_id,
             now=platform.clock.now(),
         )
-        token = accounts.issue_token(user, platform.secret, platform.clock.now(), timedelta(days=30))
+        token = accounts.issue_token(
+            user, platform.secret, platform.clock.now(), timedelta(days=30)
+        )
     return {"Authorization": f"Bearer {token}"}
 
 

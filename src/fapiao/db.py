@@ -96,7 +96,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 def _sqlite_engine(url: str, settings: Settings, immediate: bool) -> Engine:
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+        connect_args={
+            "check_same_thread": False,
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+        },
         pool_size=settings.db_pool_size,
         max_overflow=10,
     )
@@ -161,4 +164,3 @@ class Database:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
-

@@ -39,7 +39,9 @@ class NumberAllocator:
     def _take_block(self, prefix: str) -> tuple[int, int]:
         size = self._block_size
         with self._database.transaction() as session:
-            session.execute(insert_ignore(session, NumberSequence, {"prefix": prefix, "next_value": 1}))
+            session.execute(
+                insert_ignore(session, NumberSequence, {"prefix": prefix, "next_value": 1})
+            )
             end = session.execute(
                 update(NumberSequence)
                 .where(NumberSequence.prefix == prefix)

@@ -47,7 +47,11 @@ def test_malformed_json(world: World) -> None:
         (lambda b: b["lines"][0].update(quantity="-2"), "lines.0.quantity", "NOT_POSITIVE"),
         (lambda b: b["lines"][0].update(quantity="abc"), "lines.0.quantity", "INVALID_DECIMAL"),
         (lambda b: b["lines"][0].update(quantity="1" * 40), "lines.0.quantity", "TOO_LARGE"),
-        (lambda b: b["lines"][0].update(unit_price="1.00000000000001"), "lines.0.unit_price", "TOO_MANY_DECIMALS"),
+        (
+            lambda b: b["lines"][0].update(unit_price="1.00000000000001"),
+            "lines.0.unit_price",
+            "TOO_MANY_DECIMALS",
+        ),
         (lambda b: b["lines"][0].update(tax_rate="0.17"), "lines.0.tax_rate", "INVALID_CHOICE"),
         (lambda b: b["lines"][0].update(tax_code="123"), "lines.0.tax_code", "INVALID_FORMAT"),
         (lambda b: b["lines"][0].update(name="名" * 1_000_000), "lines.0.name", "TOO_LONG"),
@@ -100,7 +104,9 @@ def test_hundred_thousand_lines(world: World) -> None:
 
 def test_more_lines_than_the_limit(world: World) -> None:
     body = invoice_body()
-    body["lines"] = [{"name": "x", "tax_code": "3040201030000000000", "amount": "1", "tax_rate": "0"}] * 2001
+    body["lines"] = [
+        {"name": "x", "tax_code": "3040201030000000000", "amount": "1", "tax_rate": "0"}
+    ] * 2001
     response = post(world, body)
     assert response.status_code == 422
     assert response.json()["errors"][0]["code"] == "TOO_MANY_ITEMS"

@@ -8,14 +8,18 @@ from conftest import World, invoice_body
 
 
 def issue(world: World, **overrides: object) -> str:
-    response = world.client.post("/api/v1/invoices", json=invoice_body(**overrides), headers=world.as_("seller"))
+    response = world.client.post(
+        "/api/v1/invoices", json=invoice_body(**overrides), headers=world.as_("seller")
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["number"])
 
 
 def certify(world: World, number: str, who: str = "buyer", **body: object):  # type: ignore[no-untyped-def]
     payload = {"period": "202611", "purpose": "deduct", **body}
-    return world.client.post(f"/api/v1/invoices/{number}/certify", json=payload, headers=world.as_(who))
+    return world.client.post(
+        f"/api/v1/invoices/{number}/certify", json=payload, headers=world.as_(who)
+    )
 
 
 def test_certify_withdraw_confirm(world: World) -> None:
@@ -26,17 +30,27 @@ def test_certify_withdraw_confirm(world: World) -> None:
     assert response.json()["certification"]["purpose"] == "deduct"
     twice = certify(world, number)
     assert twice.status_code == 409 and twice.json()["code"] == "ALREADY_CERTIFIED"
-    withdrawn = world.client.delete(f"/api/v1/invoices/{number}/certify", headers=world.as_("buyer"))
+    withdrawn = world.client.delete(
+        f"/api/v1/invoices/{number}/certify", headers=world.as_("buyer")
+    )
     assert withdrawn.status_code == 200 and withdrawn.json()["certification"] is None
     assert certify(world, number).status_code == 200
-    confirmed = world.client.post("/api/v1/certification-periods/202611/confirm", headers=world.as_("buyer"))
+    confirmed = world.client.post(
+        "/api/v1/certification-periods/202611/confirm", headers=world.as_("buyer")
+    )
     assert confirmed.status_code == 200, confirmed.text
     summary = confirmed.json()
     assert summary["confirmed"] is True
-    assert (summary["certified_count"], summary["deduct_amount"], summary["deduct_tax"]) == (1, "200.00", "26.00")
+    assert (summary["certified_count"], summary["deduct_amount"], summary["deduct_tax"]) == (
+        1,
+        "200.00",
+        "26.00",
+    )
     locked = world.client.delete(f"/api/v1/invoices/{number}/certify", headers=world.as_("buyer"))
     assert locked.status_code == 409 and locked.json()["code"] == "PERIOD_CONFIRMED"
-    again = world.client.post("/api/v1/certification-periods/202611/confirm", headers=world.as_("buyer"))
+    again = world.client.post(
+        "/api/v1/certification-periods/202611/confirm", headers=world.as_("buyer")
+    )
     assert again.status_code == 409
     late = certify(world, issue(world))
     assert late.status_code == 409 and late.json()["code"] == "PERIOD_CONFIRMED"
@@ -63,7 +77,9 @@ def test_only_the_buyer_certifies_special_invoices(world: World) -> None:
 
 def test_period_checks(world: World) -> None:
     number = issue(world)
-    assert certify(world, number, period="202610").json()["errors"][0]["code"] == "PERIOD_BEFORE_ISSUE"
+    assert (
+        certify(world, number, period="202610").json()["errors"][0]["code"] == "PERIOD_BEFORE_ISSUE"
+    )
     assert certify(world, number, period="202612").json()["errors"][0]["code"] == "PERIOD_IN_FUTURE"
     assert certify(world, number, period="202613").json()["errors"][0]["code"] == "PERIOD_INVALID"
     world.platform.clock.advance(timedelta(days=30))  # type: ignore[attr-defined]
@@ -73,7 +89,9 @@ def test_period_checks(world: World) -> None:
 def test_reversed_invoice_cannot_be_certified(world: World) -> None:
     number = issue(world)
     world.client.post(
-        "/api/v1/red-letter-forms", json={"blue_number": number, "reason": "01"}, headers=world.as_("seller")
+        "/api/v1/red-letter-forms",
+        json={"blue_number": number, "reason": "01"},
+        headers=world.as_("seller"),
     )
     response = certify(world, number)
     assert response.status_code == 409 and response.json()["code"] == "INVOICE_NOT_USABLE"

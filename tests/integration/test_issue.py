@@ -17,7 +17,9 @@ def count_invoices(world: World) -> int:
 
 
 def test_issue_returns_the_full_invoice(world: World) -> None:
-    response = world.client.post("/api/v1/invoices", json=invoice_body(), headers=world.as_("seller"))
+    response = world.client.post(
+        "/api/v1/invoices", json=invoice_body(), headers=world.as_("seller")
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     number = body["number"]
@@ -28,7 +30,11 @@ def test_issue_returns_the_full_invoice(world: World) -> None:
     line = body["lines"][0]
     assert line["display_name"].startswith("*") and line["display_name"].endswith("*数据库软件")
     assert (line["amount"], line["tax"], line["tax_rate"]) == ("200.00", "26.00", "0.13")
-    assert (body["total_amount"], body["total_tax"], body["total_with_tax"]) == ("200.00", "26.00", "226.00")
+    assert (body["total_amount"], body["total_tax"], body["total_with_tax"]) == (
+        "200.00",
+        "26.00",
+        "226.00",
+    )
     assert body["total_in_words"] == "贰佰贰拾陆圆整"
     assert body["status"] == "normal" and body["red_of"] is None and body["certification"] is None
     assert response.headers["location"] == f"/api/v1/invoices/{number}"
@@ -39,7 +45,9 @@ def test_issue_writes_outbox_rows_in_the_same_transaction(world: World) -> None:
         "/api/v1/invoices", json=invoice_body(), headers=world.as_("seller")
     ).json()["number"]
     with world.platform.database.transaction(write=False) as session:
-        kinds = sorted(session.scalars(select(OutboxEvent.event_type).where(OutboxEvent.subject == number)))
+        kinds = sorted(
+            session.scalars(select(OutboxEvent.event_type).where(OutboxEvent.subject == number))
+        )
     assert kinds == ["invoice.issued", "invoice.received"]
 
 
@@ -68,7 +76,9 @@ def test_buyer_sees_it_at_once_others_get_404(world: World) -> None:
     missing = world.client.get("/api/v1/invoices/26111000000099999999", headers=world.as_("other"))
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["code"] == missing.json()["code"] == "INVOICE_NOT_FOUND"
-    received = world.client.get("/api/v1/invoices?direction=received", headers=world.as_("buyer")).json()
+    received = world.client.get(
+        "/api/v1/invoices?direction=received", headers=world.as_("buyer")
+    ).json()
     assert [item["number"] for item in received["items"]] == [number]
     assert world.client.get("/api/v1/invoices", headers=world.as_("other")).json()["items"] == []
 
@@ -78,7 +88,9 @@ def test_unauthenticated_and_wrong_roles(world: World) -> None:
     bad = world.client.get("/api/v1/invoices", headers={"Authorization": "Bearer v1.nope.nope"})
     assert bad.status_code == 401 and bad.json()["code"] == "TOKEN_INVALID"
     for who in ("seller_viewer", "officer"):
-        response = world.client.post("/api/v1/invoices", json=invoice_body(), headers=world.as_(who))
+        response = world.client.post(
+            "/api/v1/invoices", json=invoice_body(), headers=world.as_(who)
+        )
         assert response.status_code == 403 and response.json()["code"] == "ROLE_NOT_ALLOWED"
     assert count_invoices(world) == 0
 
@@ -90,19 +102,26 @@ def test_special_invoice_needs_buyer_tax_id_and_names_the_field(world: World) ->
     assert response.status_code == 422
     problem = response.json()
     assert problem["code"] == "VALIDATION_FAILED"
-    assert {"field": "buyer.tax_id", "code": "BUYER_TAX_ID_REQUIRED"}.items() <= problem["errors"][0].items()
+    assert {"field": "buyer.tax_id", "code": "BUYER_TAX_ID_REQUIRED"}.items() <= problem["errors"][
+        0
+    ].items()
     assert "纳税人识别号" in problem["errors"][0]["message"]
     english = world.client.post(
         "/api/v1/invoices", json=body, headers=world.as_("seller", **{"Accept-Language": "en"})
     ).json()
-    assert english["errors"][0]["message"] == "The buyer's taxpayer ID is required for this invoice."
+    assert (
+        english["errors"][0]["message"] == "The buyer's taxpayer ID is required for this invoice."
+    )
     assert count_invoices(world) == 0
 
 
 def test_uscc_starting_with_a_letter_is_a_valid_buyer(world: World) -> None:
     body = invoice_body()
     body["buyer"] = {"tax_id": "N2110108MA0012345L", "name": "北京示范农民专业合作社"}
-    assert world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code == 201
+    assert (
+        world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code
+        == 201
+    )
     body["buyer"]["tax_id"] = "N2110108MA0012345M"
     response = world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller"))
     assert response.status_code == 422
@@ -149,14 +168,20 @@ def test_idempotency_key(world: World) -> None:
 def test_credit_limit_is_never_exceeded(world: World) -> None:
     body = invoice_body()
     body["lines"][0].update(quantity="1", unit_price="600000")
-    assert world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code == 201
+    assert (
+        world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code
+        == 201
+    )
     response = world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller"))
     assert response.status_code == 409
     assert response.json()["code"] == "CREDIT_LIMIT_EXCEEDED"
     assert "400000.00" in response.json()["detail"]
     assert count_invoices(world) == 1
     body["lines"][0].update(unit_price="400000")
-    assert world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code == 201
+    assert (
+        world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code
+        == 201
+    )
     me = world.client.get("/api/v1/taxpayers/me", headers=world.as_("seller")).json()
     assert (me["credit_used"], me["credit_remaining"]) == ("1000000.00", "0.00")
 
@@ -166,8 +191,14 @@ def test_credit_resets_each_month(world: World) -> None:
 
     body = invoice_body()
     body["lines"][0].update(quantity="1", unit_price="1000000")
-    assert world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code == 201
-    assert world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code == 409
+    assert (
+        world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code
+        == 201
+    )
+    assert (
+        world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code
+        == 409
+    )
     world.platform.clock.advance(timedelta(days=21))  # type: ignore[attr-defined]
     response = world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller"))
     assert response.status_code == 201 and response.json()["issue_date"] == "2026-12-01"
@@ -176,7 +207,9 @@ def test_credit_resets_each_month(world: World) -> None:
 def test_list_filters_and_cursor_paging(world: World) -> None:
     numbers = []
     for kind in ("special", "ordinary", "special", "ordinary", "special"):
-        response = world.client.post("/api/v1/invoices", json=invoice_body(kind=kind), headers=world.as_("seller"))
+        response = world.client.post(
+            "/api/v1/invoices", json=invoice_body(kind=kind), headers=world.as_("seller")
+        )
         numbers.append(response.json()["number"])
     seen: list[str] = []
     cursor = None
@@ -191,7 +224,8 @@ def test_list_filters_and_cursor_paging(world: World) -> None:
     special = world.client.get("/api/v1/invoices?kind=special", headers=world.as_("seller")).json()
     assert len(special["items"]) == 3
     dated = world.client.get(
-        f"/api/v1/invoices?from=2026-11-10&to=2026-11-10&counterparty={BUYER_ID}", headers=world.as_("seller")
+        f"/api/v1/invoices?from=2026-11-10&to=2026-11-10&counterparty={BUYER_ID}",
+        headers=world.as_("seller"),
     ).json()
     assert len(dated["items"]) == 5
     empty = world.client.get("/api/v1/invoices?from=2026-11-11", headers=world.as_("seller")).json()
@@ -200,12 +234,16 @@ def test_list_filters_and_cursor_paging(world: World) -> None:
 
 def test_amounts_are_exact_decimals(world: World) -> None:
     body = invoice_body()
-    body["lines"][0].update(quantity="0.3333333333333", unit_price="3.0000000000003", tax_rate="0.09")
+    body["lines"][0].update(
+        quantity="0.3333333333333", unit_price="3.0000000000003", tax_rate="0.09"
+    )
     response = world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller"))
     assert response.status_code == 201, response.text
     line = response.json()["lines"][0]
     assert line["quantity"] == "0.3333333333333" and line["unit_price"] == "3.0000000000003"
     assert line["amount"] == "1.00" and line["tax"] == "0.09"
-    fetched = world.client.get(f"/api/v1/invoices/{response.json()['number']}", headers=world.as_("buyer"))
+    fetched = world.client.get(
+        f"/api/v1/invoices/{response.json()['number']}", headers=world.as_("buyer")
+    )
     assert fetched.json()["lines"][0]["quantity"] == "0.3333333333333"
     assert Decimal(fetched.json()["total_with_tax"]) == Decimal("1.09")

@@ -11,7 +11,12 @@ from conftest import SELLER_ID, World, invoice_body
 def issue(world: World, **overrides: object) -> str:
     body = invoice_body(**overrides)
     body["lines"].append(
-        {"name": "软件服务", "tax_code": "3040201030000000000", "amount": "1000.00", "tax_rate": "0.06"}
+        {
+            "name": "软件服务",
+            "tax_code": "3040201030000000000",
+            "amount": "1000.00",
+            "tax_rate": "0.06",
+        }
     )
     response = world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller"))
     assert response.status_code == 201, response.text
@@ -24,7 +29,9 @@ def form(world: World, who: str, body: dict):  # type: ignore[no-untyped-def]
 
 def decide(world: World, who: str, form_id: int, decision: str):  # type: ignore[no-untyped-def]
     return world.client.post(
-        f"/api/v1/red-letter-forms/{form_id}/decision", json={"decision": decision}, headers=world.as_(who)
+        f"/api/v1/red-letter-forms/{form_id}/decision",
+        json={"decision": decision},
+        headers=world.as_(who),
     )
 
 
@@ -34,7 +41,9 @@ def get(world: World, number: str, who: str = "seller") -> dict:
 
 def certify(world: World, number: str) -> None:
     response = world.client.post(
-        f"/api/v1/invoices/{number}/certify", json={"period": "202611", "purpose": "deduct"}, headers=world.as_("buyer")
+        f"/api/v1/invoices/{number}/certify",
+        json={"period": "202611", "purpose": "deduct"},
+        headers=world.as_("buyer"),
     )
     assert response.status_code == 200, response.text
 
@@ -47,7 +56,11 @@ def test_uncertified_full_reversal_needs_no_confirmation(world: World) -> None:
     assert created["state"] == "01" and created["initiator"] == "seller"
     red = get(world, created["red_invoice_number"], "buyer")
     assert red["red_of"] == number
-    assert (red["total_amount"], red["total_tax"], red["total_with_tax"]) == ("-1200.00", "-86.00", "-1286.00")
+    assert (red["total_amount"], red["total_tax"], red["total_with_tax"]) == (
+        "-1200.00",
+        "-86.00",
+        "-1286.00",
+    )
     assert red["total_in_words"].startswith("负")
     assert [line["amount"] for line in red["lines"]] == ["-200.00", "-1000.00"]
     assert get(world, number)["status"] == "fully_reversed"
@@ -60,17 +73,29 @@ def test_uncertified_full_reversal_needs_no_confirmation(world: World) -> None:
 
 def test_partial_reversals_never_exceed_the_blue_invoice(world: World) -> None:
     number = issue(world)
-    first = form(world, "seller", {"blue_number": number, "reason": "04", "lines": [{"line_no": 2, "amount": "600.00"}]})
+    first = form(
+        world,
+        "seller",
+        {"blue_number": number, "reason": "04", "lines": [{"line_no": 2, "amount": "600.00"}]},
+    )
     assert first.status_code == 201 and first.json()["tax"] == "36.00"
     assert get(world, number)["status"] == "partially_reversed"
-    too_much = form(world, "seller", {"blue_number": number, "reason": "04", "lines": [{"line_no": 2, "amount": "400.01"}]})
+    too_much = form(
+        world,
+        "seller",
+        {"blue_number": number, "reason": "04", "lines": [{"line_no": 2, "amount": "400.01"}]},
+    )
     assert too_much.status_code == 422
     assert too_much.json()["errors"][0] == {
         "field": "lines.0.amount",
         "code": "REVERSAL_EXCEEDS_REMAINING",
         "message": too_much.json()["errors"][0]["message"],
     }
-    rest = form(world, "seller", {"blue_number": number, "reason": "04", "lines": [{"line_no": 2, "amount": "400.00"}]})
+    rest = form(
+        world,
+        "seller",
+        {"blue_number": number, "reason": "04", "lines": [{"line_no": 2, "amount": "400.00"}]},
+    )
     assert rest.status_code == 201 and rest.json()["tax"] == "24.00"
     assert get(world, number)["status"] == "partially_reversed"
     final = form(world, "seller", {"blue_number": number, "reason": "02"})
@@ -85,12 +110,19 @@ def test_certified_invoice_needs_the_buyers_yes(world: World) -> None:
     created = form(world, "seller", {"blue_number": number, "reason": "02"}).json()
     assert created["state"] == "02" and created["red_invoice_number"] is None
     assert created["deadline"].startswith("2026-11-13T02:00:00")
-    waiting = world.client.get("/api/v1/red-letter-forms?role=to_confirm", headers=world.as_("buyer")).json()
+    waiting = world.client.get(
+        "/api/v1/red-letter-forms?role=to_confirm", headers=world.as_("buyer")
+    ).json()
     assert [item["id"] for item in waiting] == [created["id"]]
-    mine = world.client.get("/api/v1/red-letter-forms?role=initiated", headers=world.as_("seller")).json()
+    mine = world.client.get(
+        "/api/v1/red-letter-forms?role=initiated", headers=world.as_("seller")
+    ).json()
     assert [item["id"] for item in mine] == [created["id"]]
     self_confirm = decide(world, "seller", created["id"], "Y")
-    assert self_confirm.status_code == 403 and self_confirm.json()["code"] == "REDLETTER_NOT_YOUR_DECISION"
+    assert (
+        self_confirm.status_code == 403
+        and self_confirm.json()["code"] == "REDLETTER_NOT_YOUR_DECISION"
+    )
     assert decide(world, "other", created["id"], "Y").status_code == 404
     pending = form(world, "seller", {"blue_number": number, "reason": "01"})
     assert pending.status_code == 409 and pending.json()["code"] == "REDLETTER_FORM_PENDING"
@@ -123,12 +155,16 @@ def test_form_lapses_after_72_hours(world: World) -> None:
     certify(world, number)
     created = form(world, "seller", {"blue_number": number, "reason": "01"}).json()
     world.platform.clock.advance(timedelta(hours=71, minutes=59))  # type: ignore[attr-defined]
-    still = world.client.get(f"/api/v1/red-letter-forms/{created['id']}", headers=world.as_("buyer")).json()
+    still = world.client.get(
+        f"/api/v1/red-letter-forms/{created['id']}", headers=world.as_("buyer")
+    ).json()
     assert still["state"] == "02"
     world.platform.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
     late = decide(world, "buyer", created["id"], "Y")
     assert late.status_code == 409 and late.json()["code"] == "REDLETTER_FORM_LAPSED"
-    lapsed = world.client.get(f"/api/v1/red-letter-forms/{created['id']}", headers=world.as_("seller")).json()
+    lapsed = world.client.get(
+        f"/api/v1/red-letter-forms/{created['id']}", headers=world.as_("seller")
+    ).json()
     assert lapsed["state"] == "07"
     assert get(world, number)["status"] == "normal"
 
@@ -171,6 +207,8 @@ def test_only_parties_can_reverse(world: World) -> None:
     number = issue(world)
     assert form(world, "other", {"blue_number": number, "reason": "01"}).status_code == 404
     assert form(world, "officer", {"blue_number": number, "reason": "01"}).status_code == 403
-    red = form(world, "seller", {"blue_number": number, "reason": "01"}).json()["red_invoice_number"]
+    red = form(world, "seller", {"blue_number": number, "reason": "01"}).json()[
+        "red_invoice_number"
+    ]
     not_blue = form(world, "seller", {"blue_number": red, "reason": "01"})
     assert not_blue.status_code == 409 and not_blue.json()["code"] == "NOT_A_BLUE_INVOICE"

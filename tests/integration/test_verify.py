@@ -8,7 +8,9 @@ from conftest import World, invoice_body
 
 
 def issued(world: World) -> dict:
-    response = world.client.post("/api/v1/invoices", json=invoice_body(), headers=world.as_("seller"))
+    response = world.client.post(
+        "/api/v1/invoices", json=invoice_body(), headers=world.as_("seller")
+    )
     assert response.status_code == 201
     return dict(response.json())
 
@@ -46,7 +48,9 @@ def test_not_found_and_window(world: World) -> None:
 def test_status_follows_reversal(world: World) -> None:
     number = issued(world)["number"]
     world.client.post(
-        "/api/v1/red-letter-forms", json={"blue_number": number, "reason": "01"}, headers=world.as_("seller")
+        "/api/v1/red-letter-forms",
+        json={"blue_number": number, "reason": "01"},
+        headers=world.as_("seller"),
     )
     assert verify(world, number)["invoice"]["status"] == "fully_reversed"
 

@@ -8,7 +8,9 @@ from conftest import World, invoice_body
 
 
 def issue(world: World, **overrides: object) -> str:
-    response = world.client.post("/api/v1/invoices", json=invoice_body(**overrides), headers=world.as_("seller"))
+    response = world.client.post(
+        "/api/v1/invoices", json=invoice_body(**overrides), headers=world.as_("seller")
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["number"])
 

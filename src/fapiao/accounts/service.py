@@ -45,7 +45,9 @@ class Actor:
         """The caller's taxpayer id when the caller may issue and act for it; else 403."""
         if self.role not in WRITE_ROLES or self.taxpayer_id is None:
             raise Forbidden(
-                "ROLE_NOT_ALLOWED", N_("Your role ({role}) may not do this."), params={"role": self.role}
+                "ROLE_NOT_ALLOWED",
+                N_("Your role ({role}) may not do this."),
+                params={"role": self.role},
             )
         return self.taxpayer_id
 
@@ -129,7 +131,9 @@ def issue_token(user: User, secret: str, now: datetime, ttl: timedelta) -> str:
 
 def read_token(token: str, secret: str, now: datetime) -> int:
     """The user id of a valid, unexpired token; 401 otherwise."""
-    error = Unauthorized("TOKEN_INVALID", N_("Sign in again: the access token is invalid or expired."))
+    error = Unauthorized(
+        "TOKEN_INVALID", N_("Sign in again: the access token is invalid or expired.")
+    )
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != "v1":
         raise error
@@ -148,12 +152,22 @@ def read_token(token: str, secret: str, now: datetime) -> int:
 
 def load_actor(session: Session, user_id: int) -> Actor:
     row = session.execute(
-        select(User.id, User.username, User.role, User.taxpayer_id, User.is_active, User.locale, Taxpayer.tax_id)
+        select(
+            User.id,
+            User.username,
+            User.role,
+            User.taxpayer_id,
+            User.is_active,
+            User.locale,
+            Taxpayer.tax_id,
+        )
         .outerjoin(Taxpayer, Taxpayer.id == User.taxpayer_id)
         .where(User.id == user_id)
     ).one_or_none()
     if row is None or not row.is_active:
-        raise Unauthorized("TOKEN_INVALID", N_("Sign in again: the access token is invalid or expired."))
+        raise Unauthorized(
+            "TOKEN_INVALID", N_("Sign in again: the access token is invalid or expired.")
+        )
     return Actor(
         user_id=row.id,
         username=row.username,

@@ -50,7 +50,9 @@ def period_view(summary: service.PeriodSummary) -> dict[str, Any]:
 
 
 @router.post("/invoices/{number}/certify", response_model=InvoiceOut)
-def certify(number: NumberPath, body: CertifyIn, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
+def certify(
+    number: NumberPath, body: CertifyIn, platform: PlatformDep, actor: ActorDep
+) -> JSONResponse:
     """Tick a received special invoice for a period, to deduct or not."""
     with platform.database.transaction() as session:
         invoice = service.certify(

@@ -15,7 +15,12 @@ NO_DEDUCT_REASONS = ("1", "2", "3", "4", "5")
 
 
 def check_request(
-    period: str, purpose: str, reason: str | None, reason_text: str | None, issue_date: date, today: date
+    period: str,
+    purpose: str,
+    reason: str | None,
+    reason_text: str | None,
+    issue_date: date,
+    today: date,
 ) -> list[FieldError]:
     """Every problem with a certification request, by field."""
     errors: list[FieldError] = []
@@ -27,7 +32,9 @@ def check_request(
         if key < (issue_date.year, issue_date.month):
             errors.append(
                 FieldError(
-                    "period", "PERIOD_BEFORE_ISSUE", N_("The period is before the invoice was issued.")
+                    "period",
+                    "PERIOD_BEFORE_ISSUE",
+                    N_("The period is before the invoice was issued."),
                 )
             )
         elif key > (today.year, today.month):
@@ -41,11 +48,15 @@ def check_request(
             )
         elif reason == "5" and not (reason_text or "").strip():
             errors.append(
-                FieldError("reason_text", "REASON_TEXT_REQUIRED", N_("Reason 5 (other) needs a text."))
+                FieldError(
+                    "reason_text", "REASON_TEXT_REQUIRED", N_("Reason 5 (other) needs a text.")
+                )
             )
     elif reason is not None:
         errors.append(
-            FieldError("reason", "REASON_NOT_ALLOWED", N_("A reason is only given when not deducting."))
+            FieldError(
+                "reason", "REASON_NOT_ALLOWED", N_("A reason is only given when not deducting.")
+            )
         )
     return errors
 

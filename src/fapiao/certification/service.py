@@ -56,17 +56,30 @@ def certify(
             N_("The invoice is already certified for period {period}."),
             params={"period": invoice.cert_period},
         )
-    errors = rules.check_request(period, purpose, reason, reason_text, invoice.issue_date, local_date(now))
+    errors = rules.check_request(
+        period, purpose, reason, reason_text, invoice.issue_date, local_date(now)
+    )
     if errors:
         raise ValidationFailed(errors)
     if is_confirmed(session, taxpayer_id, period):
-        raise Conflict("PERIOD_CONFIRMED", N_("Period {period} is already confirmed."), params={"period": period})
+        raise Conflict(
+            "PERIOD_CONFIRMED",
+            N_("Period {period} is already confirmed."),
+            params={"period": period},
+        )
     invoice.cert_period = period
     invoice.cert_purpose = purpose
     invoice.cert_reason = reason
     invoice.cert_reason_text = reason_text if reason == "5" else None
     invoice.certified_at = now
-    emit(session, "certification.changed", taxpayer_id, number, {"number": number, "period": period, "purpose": purpose}, now)
+    emit(
+        session,
+        "certification.changed",
+        taxpayer_id,
+        number,
+        {"number": number, "period": period, "purpose": purpose},
+        now,
+    )
     session.flush()
     return invoice
 
@@ -88,7 +101,14 @@ def withdraw(session: Session, actor: Actor, number: str, now: datetime) -> Invo
     invoice.cert_reason = None
     invoice.cert_reason_text = None
     invoice.certified_at = None
-    emit(session, "certification.changed", taxpayer_id, number, {"number": number, "period": period, "purpose": None}, now)
+    emit(
+        session,
+        "certification.changed",
+        taxpayer_id,
+        number,
+        {"number": number, "period": period, "purpose": None},
+        now,
+    )
     session.flush()
     return invoice
 
@@ -105,7 +125,12 @@ class PeriodSummary:
 
 def summary(session: Session, taxpayer_id: int, tax_id: str, period: str) -> PeriodSummary:
     rows = session.execute(
-        select(Invoice.cert_purpose, func.count(), func.sum(Invoice.total_amount), func.sum(Invoice.total_tax))
+        select(
+            Invoice.cert_purpose,
+            func.count(),
+            func.sum(Invoice.total_amount),
+            func.sum(Invoice.total_tax),
+        )
         .where(Invoice.buyer_tax_id == tax_id, Invoice.cert_period == period)
         .group_by(Invoice.cert_purpose)
     ).all()
@@ -134,11 +159,22 @@ def confirm(session: Session, actor: Actor, period: str, now: datetime) -> Perio
         raise invalid("period", "PERIOD_IN_FUTURE", N_("The period has not begun."))
     record = session.get(CertificationPeriod, (taxpayer_id, period), with_for_update=True)
     if record is not None and record.confirmed_at is not None:
-        raise Conflict("PERIOD_CONFIRMED", N_("Period {period} is already confirmed."), params={"period": period})
+        raise Conflict(
+            "PERIOD_CONFIRMED",
+            N_("Period {period} is already confirmed."),
+            params={"period": period},
+        )
     if record is None:
         record = CertificationPeriod(taxpayer_id=taxpayer_id, period=period)
         session.add(record)
     record.confirmed_at = now
-    emit(session, "certification.changed", taxpayer_id, period, {"period": period, "confirmed": True}, now)
+    emit(
+        session,
+        "certification.changed",
+        taxpayer_id,
+        period,
+        {"period": period, "confirmed": True},
+        now,
+    )
     session.flush()
     return summary(session, taxpayer_id, actor.tax_id, period)

@@ -13,8 +13,8 @@ from fapiao.kit.i18n import negotiate, translate
 from fapiao.platform import Platform, build_platform
 from fapiao.settings import Settings, SettingsError, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass
@@ -51,7 +51,11 @@ def state(ctx: typer.Context) -> CliState:
 def fail(ctx: typer.Context, error: FapiaoError) -> None:
     """Print a domain error the way the API would say it, and exit 1."""
     locale = state(ctx).locale
-    err_console.print(f"[red]{error.code}[/red]: {translate(error.message, locale, **error.params)}")
+    err_console.print(
+        f"[red]{error.code}[/red]: {translate(error.message, locale, **error.params)}"
+    )
     for item in error.errors:
-        err_console.print(f"  {item.field}: {item.code} — {translate(item.message, locale, **item.params)}")
+        err_console.print(
+            f"  {item.field}: {item.code} — {translate(item.message, locale, **item.params)}"
+        )
     raise typer.Exit(1)

@@ -51,9 +51,14 @@ def seed(platform: Platform) -> bool:
                     bank="中国工商银行北京中关村支行",
                     account="0200001234567890123",
                 )
-        for username, role, tax_id in USERS:
+        for username, role, taxpayer in USERS:
             accounts.create_user(
-                session, username=username, password=PASSWORD, role=role, taxpayer_tax_id=tax_id, now=now
+                session,
+                username=username,
+                password=PASSWORD,
+                role=role,
+                taxpayer_tax_id=taxpayer,
+                now=now,
             )
     with platform.database.transaction(write=False) as session:
         user = session.scalar(select(User).where(User.username == "seller-clerk"))

@@ -17,9 +17,12 @@ app = typer.Typer(help="fapiao — electronic VAT invoice platform.", no_args_is
 def root(
     ctx: typer.Context,
     data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="Data directory (default FAPIAO_DATA_DIR or ./data).")
+        Path | None,
+        typer.Option("--data-dir", help="Data directory (default FAPIAO_DATA_DIR or ./data)."),
     ] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Language of messages: zh-CN or en.")] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of messages: zh-CN or en.")
+    ] = None,
 ) -> None:
     cli_state = state(ctx)
     cli_state.data_dir = data_dir

@@ -67,5 +67,7 @@ def list_taxpayers(ctx: typer.Context) -> None:
     table = Table("tax ID", "name", "kind", "credit limit")
     with platform.database.transaction(write=False) as session:
         for taxpayer in session.scalars(select(Taxpayer).order_by(Taxpayer.id)):
-            table.add_row(taxpayer.tax_id, taxpayer.name, taxpayer.kind, f"{taxpayer.credit_limit:.2f}")
+            table.add_row(
+                taxpayer.tax_id, taxpayer.name, taxpayer.kind, f"{taxpayer.credit_limit:.2f}"
+            )
     console.print(table)

@@ -64,7 +64,9 @@ class BodyLimit:
             "title": translate(N_("Request too large"), locale),
             "status": 413,
             "code": "PAYLOAD_TOO_LARGE",
-            "detail": translate(N_("The request body is larger than {limit} bytes."), locale, limit=self.limit),
+            "detail": translate(
+                N_("The request body is larger than {limit} bytes."), locale, limit=self.limit
+            ),
         }
         payload = json.dumps(body, ensure_ascii=False).encode()
         await send(

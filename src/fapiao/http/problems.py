@@ -40,7 +40,7 @@ _PYDANTIC: dict[str, tuple[str, str]] = {
     "greater_than_equal": ("TOO_SMALL", N_("Must be at least {ge}.")),
     "less_than_equal": ("TOO_LARGE", N_("Must be at most {le}.")),
     "extra_forbidden": ("UNKNOWN_FIELD", N_("Unknown field.")),
-    "decimal_type": ("DECIMAL_AS_STRING", N_("Give the number as a string, for example \"113.00\".")),
+    "decimal_type": ("DECIMAL_AS_STRING", N_('Give the number as a string, for example "113.00".')),
     "decimal_format": ("INVALID_DECIMAL", N_("Not a decimal number.")),
     "decimal_places": ("TOO_MANY_DECIMALS", N_("At most {places} decimal places.")),
     "decimal_too_large": ("TOO_LARGE", N_("At most {digits} digits before the decimal point.")),
@@ -85,7 +85,9 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+    return JSONResponse(
+        body, status_code=status, headers=headers, media_type="application/problem+json"
+    )
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -107,7 +109,13 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         for error in exc.errors
     ]
     return problem(
-        request, exc.status, exc.code, exc.message, exc.params, errors if exc.errors else None, exc.headers
+        request,
+        exc.status,
+        exc.code,
+        exc.message,
+        exc.params,
+        errors if exc.errors else None,
+        exc.headers,
     )
 
 
@@ -118,7 +126,9 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     for error in exc.errors():
         kind = error.get("type", "")
         if kind == "json_invalid":
-            return problem(request, 400, "MALFORMED_JSON", N_("The request body is not valid JSON."))
+            return problem(
+                request, 400, "MALFORMED_JSON", N_("The request body is not valid JSON.")
+            )
         code, message = _PYDANTIC.get(kind, ("INVALID_VALUE", N_("Invalid value.")))
         context = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
         try:
@@ -126,7 +136,9 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
         except (KeyError, IndexError):
             text = translate(message, locale)
         errors.append({"field": _field(tuple(error.get("loc", ()))), "code": code, "message": text})
-    return problem(request, 422, "VALIDATION_FAILED", N_("The request has invalid fields."), errors=errors)
+    return problem(
+        request, 422, "VALIDATION_FAILED", N_("The request has invalid fields."), errors=errors
+    )
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -136,13 +148,17 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         405: ("METHOD_NOT_ALLOWED", N_("This method is not allowed here.")),
         401: ("NOT_AUTHENTICATED", N_("Sign in first: send an Authorization: Bearer token.")),
     }
-    code, message = codes.get(exc.status_code, ("HTTP_ERROR", N_("The request could not be served.")))
+    code, message = codes.get(
+        exc.status_code, ("HTTP_ERROR", N_("The request could not be served."))
+    )
     return problem(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(request, 500, "INTERNAL_ERROR", N_("Something went wrong on our side; nothing was saved."))
+    return problem(
+        request, 500, "INTERNAL_ERROR", N_("Something went wrong on our side; nothing was saved.")
+    )
 
 
 def install(app: FastAPI) -> None:

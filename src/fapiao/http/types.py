@@ -15,7 +15,7 @@ def _decimal_parser(places: int, max_integer_digits: int, positive: bool) -> Any
     def parse(value: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise PydanticCustomError(
-                "decimal_type", "Give the number as a string, for example \"113.00\"."
+                "decimal_type", 'Give the number as a string, for example "113.00".'
             )
         number = to_decimal(str(value).strip())
         if number is None:
@@ -26,7 +26,9 @@ def _decimal_parser(places: int, max_integer_digits: int, positive: bool) -> Any
             )
         if abs(number) >= Decimal(10) ** max_integer_digits:
             raise PydanticCustomError(
-                "decimal_too_large", "At most {digits} digits before the decimal point.", {"digits": max_integer_digits}
+                "decimal_too_large",
+                "At most {digits} digits before the decimal point.",
+                {"digits": max_integer_digits},
             )
         if positive and number <= 0:
             raise PydanticCustomError("decimal_not_positive", "Must be greater than zero.")

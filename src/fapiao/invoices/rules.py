@@ -122,7 +122,9 @@ def compute_line(
     quantity, price, given = data.quantity, data.unit_price, data.amount
     if price is not None and quantity is None:
         errors.append(
-            FieldError(f"{field}.quantity", "QUANTITY_REQUIRED", N_("A unit price needs a quantity."))
+            FieldError(
+                f"{field}.quantity", "QUANTITY_REQUIRED", N_("A unit price needs a quantity.")
+            )
         )
         return None
     if given is None and (quantity is None or price is None):
@@ -180,7 +182,11 @@ def compute_line(
                     f"{field}.tax",
                     "TAX_OUT_OF_TOLERANCE",
                     N_("Tax {tax} differs from amount × rate ({expected}) by more than {limit}."),
-                    {"tax": f"{data.tax}", "expected": f"{expected_tax}", "limit": f"{tolerances.line}"},
+                    {
+                        "tax": f"{data.tax}",
+                        "expected": f"{expected_tax}",
+                        "limit": f"{tolerances.line}",
+                    },
                 )
             )
             return None
@@ -316,26 +322,30 @@ def plan_reversal(
                 plan.append(Reversal(line.line_no, left_amount, left_tax, quantity))
         if not plan:
             raise ValidationFailed(
-                [FieldError("blue_number", "ALREADY_FULLY_REVERSED", N_("Nothing is left to reverse."))]
+                [
+                    FieldError(
+                        "blue_number", "ALREADY_FULLY_REVERSED", N_("Nothing is left to reverse.")
+                    )
+                ]
             )
         return plan
 
     seen: set[int] = set()
     for index, (line_no, amount, quantity) in enumerate(requested):
         field = f"lines.{index}"
-        line = by_no.get(line_no)
-        if line is None or line_no in seen:
+        found = by_no.get(line_no)
+        if found is None or line_no in seen:
             errors.append(
                 FieldError(
                     f"{field}.line_no",
-                    "LINE_NOT_FOUND" if line is None else "LINE_REPEATED",
+                    "LINE_NOT_FOUND" if found is None else "LINE_REPEATED",
                     N_("Line {line_no} is not on the blue invoice, or is given twice."),
                     {"line_no": line_no},
                 )
             )
             continue
         seen.add(line_no)
-        left_amount, left_tax = remaining(line)
+        left_amount, left_tax = remaining(found)
         if amount <= ZERO or amount > left_amount:
             errors.append(
                 FieldError(
@@ -349,7 +359,7 @@ def plan_reversal(
         if amount == left_amount:
             tax = left_tax
         else:
-            tax = min(round2(amount * RATES[line.tax_rate]), left_tax)
+            tax = min(round2(amount * RATES[found.tax_rate]), left_tax)
         plan.append(Reversal(line_no, amount, tax, quantity))
     if errors:
         raise ValidationFailed(errors)
@@ -382,7 +392,9 @@ def red_lines(blue_lines: Sequence[Line], plan: Sequence[Reversal]) -> list[Line
     return result
 
 
-def blue_status(total_amount: Decimal, total_tax: Decimal, rev_amount: Decimal, rev_tax: Decimal) -> str:
+def blue_status(
+    total_amount: Decimal, total_tax: Decimal, rev_amount: Decimal, rev_tax: Decimal
+) -> str:
     """normal → partially_reversed → fully_reversed, from the running red totals."""
     if rev_amount == ZERO and rev_tax == ZERO:
         return "normal"
@@ -403,7 +415,9 @@ class BuyerInput:
     natural_person: bool = False
 
 
-def check_buyer(kind: str, buyer: BuyerInput, seller_tax_id: str, classify: Callable[[str], str | None]) -> list[FieldError]:
+def check_buyer(
+    kind: str, buyer: BuyerInput, seller_tax_id: str, classify: Callable[[str], str | None]
+) -> list[FieldError]:
     """Buyer rules of domain.md §1 and §3: special invoices need an enterprise tax ID;
     an ordinary invoice to a natural person may omit it."""
     errors: list[FieldError] = []

@@ -49,7 +49,9 @@ def short_name_of(code: str) -> str | None:
 
 
 def not_found(number: str) -> NotFound:
-    return NotFound("INVOICE_NOT_FOUND", N_("Invoice {number} was not found."), params={"number": number})
+    return NotFound(
+        "INVOICE_NOT_FOUND", N_("Invoice {number} was not found."), params={"number": number}
+    )
 
 
 def can_see(actor: Actor, invoice: Invoice) -> bool:
@@ -63,7 +65,9 @@ def can_see(actor: Actor, invoice: Invoice) -> bool:
     )
 
 
-def get_visible(session: Session, actor: Actor, number: str, *, for_update: bool = False) -> Invoice:
+def get_visible(
+    session: Session, actor: Actor, number: str, *, for_update: bool = False
+) -> Invoice:
     """The invoice if the actor may see it; otherwise 404, exactly as if it did not exist."""
     query = select(Invoice).where(Invoice.number == number)
     if for_update:
@@ -238,7 +242,9 @@ def consume_credit(session: Session, seller: Taxpayer, month: str, amount: Decim
     """Add `amount` to the month's credit use, atomically refusing to pass the limit."""
     cents = int(amount.scaleb(2))
     session.execute(
-        insert_ignore(session, CreditUsage, {"taxpayer_id": seller.id, "month": month, "used_cents": 0})
+        insert_ignore(
+            session, CreditUsage, {"taxpayer_id": seller.id, "month": month, "used_cents": 0}
+        )
     )
     limit_cents = int(seller.credit_limit.scaleb(2))
     result = session.execute(
@@ -260,7 +266,10 @@ def consume_credit(session: Session, seller: Taxpayer, month: str, amount: Decim
         remaining = Decimal(limit_cents - int(used or 0)).scaleb(-2)
         raise Conflict(
             "CREDIT_LIMIT_EXCEEDED",
-            N_("This invoice would exceed the monthly credit limit; {remaining} is left this month."),
+            N_(
+                "This invoice would exceed the monthly credit limit; "
+                "{remaining} is left this month."
+            ),
             params={"remaining": f"{remaining:.2f}"},
         )
 
@@ -333,7 +342,10 @@ def check_voidable(invoice: Invoice, today: date) -> None:
     if (invoice.issue_date.year, invoice.issue_date.month) != (today.year, today.month):
         raise Conflict(
             "VOID_PERIOD_CLOSED",
-            N_("Paper invoices can only be voided in the month they were issued; use a red-letter form."),
+            N_(
+                "Paper invoices can only be voided in the month they were issued; "
+                "use a red-letter form."
+            ),
         )
     if invoice.cert_period is not None:
         raise Conflict(
@@ -372,7 +384,9 @@ def decode_cursor(cursor: str) -> tuple[date, int]:
         ) from None
 
 
-def list_invoices(session: Session, actor: Actor, filters: ListFilter) -> tuple[list[Invoice], str | None]:
+def list_invoices(
+    session: Session, actor: Actor, filters: ListFilter
+) -> tuple[list[Invoice], str | None]:
     """A page of the actor's issued or received invoices, newest first (keyset paging)."""
     if actor.taxpayer_id is None or actor.tax_id is None:
         if not actor.is_officer:

@@ -3,7 +3,8 @@ translated when the error is rendered (see fapiao.kit.i18n)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 
@@ -17,7 +18,7 @@ class FieldError:
     field: str
     code: str
     message: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
 
 
 class FapiaoError(Exception):

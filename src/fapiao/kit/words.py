@@ -9,7 +9,8 @@ so that the same amount always prints the same way:
 * inside the yuan part, a run of zeros between two non-zero digits is written as a single 零,
   also when the run crosses a 万 or 亿 section (100000001 → 壹亿零壹). Zeros that end a section
   are silent when the next section starts with a non-zero thousands digit (1001000 → 壹佰万壹仟),
-  which is the ordinary reading of the number;
+  which is the ordinary reading of the number; an empty section between non-zero ones still
+  gets its 零 (100000001000 → 壹仟亿零壹仟);
 * 整 follows 圆 when there are neither 角 nor 分; 零 stands for an empty 角 before 分
   (10.07 → 壹拾圆零柒分);
 * amounts under one yuan print only their 角 and 分 (0.50 → 伍角, 0.05 → 伍分);
@@ -28,8 +29,6 @@ _SECTION_UNITS = ("", "拾", "佰", "仟")
 
 MAX_AMOUNT = Decimal("9999999999999999.99")
 _CENT = Decimal("0.01")
-_WAN = 10**4
-_YI = 10**8
 
 
 def amount_in_words(value: Decimal) -> str:

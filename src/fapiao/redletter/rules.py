@@ -16,7 +16,12 @@ PENDING = frozenset({SELLER_AWAITING_BUYER, BUYER_AWAITING_SELLER})
 STATES = (
     "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11",
 )  # fmt: skip
-REASONS = {"01": "issued in error", "02": "goods returned", "03": "service stopped", "04": "sales allowance"}
+REASONS = {
+    "01": "issued in error",
+    "02": "goods returned",
+    "03": "service stopped",
+    "04": "sales allowance",
+}
 
 
 def opening_state(initiator: str, needs_confirmation: bool) -> str:

@@ -27,7 +27,11 @@ Requested = Sequence[tuple[int, Decimal, Decimal | None]] | None
 
 
 def _form_not_found(form_id: int) -> NotFound:
-    return NotFound("REDLETTER_FORM_NOT_FOUND", N_("Red-letter form {id} was not found."), params={"id": form_id})
+    return NotFound(
+        "REDLETTER_FORM_NOT_FOUND",
+        N_("Red-letter form {id} was not found."),
+        params={"id": form_id},
+    )
 
 
 def party_of(actor: Actor, form: RedLetterForm) -> str | None:
@@ -66,9 +70,7 @@ def reversed_by_line(session: Session, blue_number: str) -> dict[int, tuple[Deci
         .group_by(InvoiceLine.blue_line_no)
     ).all()
     return {
-        int(no): (-Decimal(amount), -Decimal(tax))
-        for no, amount, tax in rows
-        if no is not None
+        int(no): (-Decimal(amount), -Decimal(tax)) for no, amount, tax in rows if no is not None
     }
 
 
@@ -234,7 +236,11 @@ def _issue_red(
         invoices.release_credit(session, blue.seller_id, month_key(blue.issue_date), -totals.amount)
     form.red_invoice_number = number
     session.flush()
-    payload = {"number": number, "blue_number": blue.number, "total_with_tax": f"{totals.with_tax:.2f}"}
+    payload = {
+        "number": number,
+        "blue_number": blue.number,
+        "total_with_tax": f"{totals.with_tax:.2f}",
+    }
     emit(session, "invoice.reversed", blue.seller_id, blue.number, payload, now)
     buyer_id = invoices.buyer_taxpayer_id(session, blue)
     if buyer_id is not None:
@@ -280,7 +286,9 @@ def decide(platform: Platform, actor: Actor, form_id: int, decision: str) -> Red
                 params={"hours": platform.settings.redletter_hours},
             )
         if form.state not in rules.PENDING:
-            raise Conflict("REDLETTER_FORM_CLOSED", N_("The form is no longer waiting for an answer."))
+            raise Conflict(
+                "REDLETTER_FORM_CLOSED", N_("The form is no longer waiting for an answer.")
+            )
         assert party is not None
         next_state = rules.after_decision(form.state, decision, party)
         if next_state is None:
@@ -303,7 +311,9 @@ def decide(platform: Platform, actor: Actor, form_id: int, decision: str) -> Red
 
 def _seller_actor(session: Session, blue: Invoice) -> Actor:
     """The red invoice is the seller's document even when the buyer's Y triggers it."""
-    return Actor(user_id=0, username="", role="clerk", taxpayer_id=blue.seller_id, tax_id=blue.seller_tax_id)
+    return Actor(
+        user_id=0, username="", role="clerk", taxpayer_id=blue.seller_id, tax_id=blue.seller_tax_id
+    )
 
 
 def list_forms(
@@ -315,7 +325,8 @@ def list_forms(
     if role == "to_confirm":
         query = query.where(
             RedLetterForm.initiator_taxpayer_id != actor.taxpayer_id,
-            (RedLetterForm.seller_id == actor.taxpayer_id) | (RedLetterForm.buyer_tax_id == actor.tax_id),
+            (RedLetterForm.seller_id == actor.taxpayer_id)
+            | (RedLetterForm.buyer_tax_id == actor.tax_id),
         )
     else:
         query = query.where(RedLetterForm.initiator_taxpayer_id == actor.taxpayer_id)

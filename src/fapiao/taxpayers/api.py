@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.invoices.service import credit_used

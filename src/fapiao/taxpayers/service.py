@@ -32,14 +32,21 @@ def add_taxpayer(
     problem = describe_uscc_error(tax_id)
     if problem is not None:
         raise invalid(
-            "tax_id", f"USCC_{problem}", N_("{value} is not a valid unified social credit code."), value=tax_id
+            "tax_id",
+            f"USCC_{problem}",
+            N_("{value} is not a valid unified social credit code."),
+            value=tax_id,
         )
     if not name.strip() or len(name) > 200:
         raise invalid("name", "NAME_INVALID", N_("A name has 1 to 200 characters."))
     if kind not in KINDS:
         raise invalid("kind", "KIND_UNKNOWN", N_("Kind must be general or small_scale."))
     if credit_limit < 0 or credit_limit != credit_limit.quantize(Decimal("0.01")):
-        raise invalid("credit_limit", "CREDIT_LIMIT_INVALID", N_("The credit limit must be a non-negative amount."))
+        raise invalid(
+            "credit_limit",
+            "CREDIT_LIMIT_INVALID",
+            N_("The credit limit must be a non-negative amount."),
+        )
     if session.scalar(select(Taxpayer.id).where(Taxpayer.tax_id == tax_id)) is not None:
         raise Conflict("TAXPAYER_EXISTS", N_("A taxpayer with this tax ID exists."))
     taxpayer = Taxpayer(

@@ -51,7 +51,9 @@ def verify(
     # Every check of an existing number counts, matched or not, so the limit also stops
     # guessing of totals.
     session.execute(
-        insert_ignore(session, VerificationCount, {"invoice_number": number, "day": today, "count": 0})
+        insert_ignore(
+            session, VerificationCount, {"invoice_number": number, "day": today, "count": 0}
+        )
     )
     count = session.execute(
         update(VerificationCount)

@@ -22,7 +22,11 @@ def short(code: str) -> str | None:
 
 def compute(*lines: rules.LineInput, include_tax: bool = False, kind: str = "general"):
     return rules.compute_invoice(
-        lines, short, include_tax=include_tax, taxpayer_kind=kind, issue_date=TODAY,
+        lines,
+        short,
+        include_tax=include_tax,
+        taxpayer_kind=kind,
+        issue_date=TODAY,
         tolerances=rules.Tolerances(),
     )
 
@@ -51,7 +55,9 @@ def test_half_up_not_bankers_on_tax() -> None:
 
 
 def test_tax_inclusive_line_splits_gross() -> None:
-    lines, totals = compute(line(quantity=D("1"), unit_price=D("113"), tax_rate="0.13"), include_tax=True)
+    lines, totals = compute(
+        line(quantity=D("1"), unit_price=D("113"), tax_rate="0.13"), include_tax=True
+    )
     assert (lines[0].amount, lines[0].tax) == (D("100.00"), D("13.00"))
     assert lines[0].unit_price == D("100")
     assert totals.with_tax == D("113.00")
@@ -135,7 +141,11 @@ def test_display_name_is_not_prefixed_twice() -> None:
 def test_buyer_rules() -> None:
     def check(kind: str, **kw) -> list[str]:
         buyer = rules.BuyerInput(**{"name": "某某", **kw})
-        classify = {"91110105MA01ABCD13": "uscc", "91110108551385082Q": "uscc", "110101199003074514": "resident_id"}.get
+        classify = {
+            "91110105MA01ABCD13": "uscc",
+            "91110108551385082Q": "uscc",
+            "110101199003074514": "resident_id",
+        }.get
         return [e.code for e in rules.check_buyer(kind, buyer, "91110108551385082Q", classify)]
 
     assert check("special", tax_id="91110105MA01ABCD13") == []
@@ -156,7 +166,9 @@ rates = st.sampled_from(["0.13", "0.09", "0.06", "0.05", "0.03", "0", "exempt"])
 
 @given(st.lists(st.tuples(money, rates), min_size=1, max_size=20), st.booleans())
 def test_totals_always_add_up(items: list[tuple[Decimal, str]], include_tax: bool) -> None:
-    lines, totals = compute(*(line(amount=a, tax_rate=r) for a, r in items), include_tax=include_tax)
+    lines, totals = compute(
+        *(line(amount=a, tax_rate=r) for a, r in items), include_tax=include_tax
+    )
     assert totals.with_tax == totals.amount + totals.tax
     for (gross, rate), computed in zip(items, lines, strict=True):
         assert computed.amount.as_tuple().exponent == -2

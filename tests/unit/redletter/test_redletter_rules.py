@@ -51,7 +51,19 @@ def test_lapse_after_deadline() -> None:
 
 def blue(*amounts: str, rate: str = "0.13") -> list[inv.Line]:
     return [
-        inv.Line(no, "货物", "1", "货物", "", "", D("1"), D(a), D(a), rate, inv.round2(D(a) * inv.RATES[rate]))
+        inv.Line(
+            no,
+            "货物",
+            "1",
+            "货物",
+            "",
+            "",
+            D("1"),
+            D(a),
+            D(a),
+            rate,
+            inv.round2(D(a) * inv.RATES[rate]),
+        )
         for no, a in enumerate(amounts, start=1)
     ]
 
@@ -59,7 +71,10 @@ def blue(*amounts: str, rate: str = "0.13") -> list[inv.Line]:
 def test_full_reversal_takes_everything_left() -> None:
     lines = blue("100.00", "50.00")
     plan = inv.plan_reversal(lines, {1: (D("40.00"), D("5.20"))}, None)
-    assert [(p.line_no, p.amount, p.tax) for p in plan] == [(1, D("60.00"), D("7.80")), (2, D("50.00"), D("6.50"))]
+    assert [(p.line_no, p.amount, p.tax) for p in plan] == [
+        (1, D("60.00"), D("7.80")),
+        (2, D("50.00"), D("6.50")),
+    ]
     red = inv.red_lines(lines, plan)
     assert [r.amount for r in red] == [D("-60.00"), D("-50.00")]
     assert red[0].blue_line_no == 1
@@ -76,7 +91,9 @@ def test_partial_reversal_cannot_exceed_line() -> None:
 
 @settings(max_examples=200)
 @given(
-    st.lists(st.decimals(min_value=D("0.01"), max_value=D("500.00"), places=2), min_size=1, max_size=30),
+    st.lists(
+        st.decimals(min_value=D("0.01"), max_value=D("500.00"), places=2), min_size=1, max_size=30
+    ),
     st.sampled_from(["0.13", "0.06", "0.03", "exempt"]),
 )
 def test_red_never_exceeds_blue(requests: list[Decimal], rate: str) -> None:
@@ -95,4 +112,8 @@ def test_red_never_exceeds_blue(requests: list[Decimal], rate: str) -> None:
     a, t = done.get(1, (D(0), D(0)))
     if a == lines[0].amount:
         assert t == lines[0].tax  # the last reversal takes exactly the remaining tax
-    assert inv.blue_status(lines[0].amount, lines[0].tax, a, t) in ("normal", "partially_reversed", "fully_reversed")
+    assert inv.blue_status(lines[0].amount, lines[0].tax, a, t) in (
+        "normal",
+        "partially_reversed",
+        "fully_reversed",
+    )

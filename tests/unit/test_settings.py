@@ -1,0 +1,43 @@
+"""Settings fail fast with the name of the bad variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fapiao.settings import SettingsError, load_settings
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("FAPIAO_DATA_DIR", "FAPIAO_DATABASE_URL", "FAPIAO_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.region == "11"
+    assert settings.data_dir == Path("./data")
+    assert settings.effective_database_url.startswith("sqlite:///")
+    assert settings.effective_database_url.endswith("/data/fapiao.db")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FAPIAO_REGION", "Beijing"),
+        ("FAPIAO_DATABASE_URL", "mysql://x"),
+        ("FAPIAO_MAX_LINES", "many"),
+        ("FAPIAO_CHANNEL", "12"),
+    ],
+)
+def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as exc:
+        load_settings()
+    assert name in str(exc.value)
+
+
+def test_secret_key_file_is_created_once(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    first = settings.resolved_secret_key()
+    assert len(first) > 40
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert load_settings(data_dir=tmp_path).resolved_secret_key() == first
