@@ -25,6 +25,7 @@ Standard library and psycopg only.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import os
@@ -314,6 +315,8 @@ class PgCluster:
             self._remove_base_dir()
             raise
         self.start_seconds = time.monotonic() - began
+        # A test run that forgets stop() (or is interrupted) still leaves no server behind.
+        atexit.register(self.stop)
         return self
 
     def _initdb(self) -> None:
@@ -381,6 +384,7 @@ class PgCluster:
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove its directory. Safe to call twice."""
+        atexit.unregister(self.stop)
         if self._base_dir is None:
             return
         try:

@@ -247,3 +247,16 @@ def test_amounts_are_exact_decimals(world: World) -> None:
     )
     assert fetched.json()["lines"][0]["quantity"] == "0.3333333333333"
     assert Decimal(fetched.json()["total_with_tax"]) == Decimal("1.09")
+
+
+def test_openapi_docs_and_health_need_no_network(world: World) -> None:
+    spec = world.client.get("/openapi.json").json()
+    assert "/api/v1/invoices" in spec["paths"] and "/api/v1/verify" in spec["paths"]
+    docs = world.client.get("/docs")
+    assert docs.status_code == 200 and "/static/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()
+    assert world.client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    health = world.client.get("/healthz").json()
+    assert health == {"status": "ok", "database": "ok", "schema_current": True}
+    landing = world.client.get("/")
+    assert landing.headers["content-type"] == "text/html; charset=utf-8"
