@@ -63,3 +63,15 @@ def test_only_the_seller_voids(world: World) -> None:
     assert void(world, number, "seller_viewer").status_code == 403
     buyer = void(world, number, "buyer")
     assert buyer.status_code == 403 and buyer.json()["code"] == "ONLY_SELLER_MAY_VOID"
+
+
+def test_invoice_with_an_open_red_letter_form_cannot_be_voided(world: World) -> None:
+    number = issue(world, medium="paper")
+    form = world.client.post(
+        "/api/v1/red-letter-forms",
+        json={"blue_number": number, "reason": "01"},
+        headers=world.as_("buyer"),
+    )
+    assert form.status_code == 201 and form.json()["state"] == "03"
+    response = void(world, number)
+    assert response.status_code == 409 and response.json()["code"] == "REDLETTER_FORM_PENDING"

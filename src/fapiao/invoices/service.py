@@ -316,6 +316,11 @@ def void(platform: Platform, actor: Actor, number: str) -> Invoice:
         if invoice.seller_id != seller_id:
             raise Forbidden("ONLY_SELLER_MAY_VOID", N_("Only the seller may void an invoice."))
         check_voidable(invoice, local_date(now))
+        if has_open_redletter_form(session, number):
+            raise Conflict(
+                "REDLETTER_FORM_PENDING",
+                N_("A red-letter form for this invoice is waiting for an answer."),
+            )
         invoice.status = "voided"
         invoice.voided_at = now
         if not invoice.is_red:
@@ -327,6 +332,16 @@ def void(platform: Platform, actor: Actor, number: str) -> Invoice:
             emit(session, "invoice.voided", buyer_id, invoice.number, payload, now)
         session.flush()
         return invoice
+
+
+def has_open_redletter_form(session: Session, number: str) -> bool:
+    from fapiao.redletter.models import RedLetterForm
+    from fapiao.redletter.rules import PENDING
+
+    query = select(RedLetterForm.id).where(
+        RedLetterForm.blue_number == number, RedLetterForm.state.in_(PENDING)
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def check_voidable(invoice: Invoice, today: date) -> None:
