@@ -79,7 +79,8 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 for attempt in 1 2 3; do
-    if apt-get update -q && apt-get install -y -q --no-install-recommends postgresql </dev/null; then
+    if apt-get -o DPkg::Lock::Timeout=300 update -q &&
+        apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends postgresql </dev/null; then
         break
     fi
     if [[ $attempt -eq 3 ]]; then

@@ -1,0 +1,220 @@
+"""Fresh databases seeded through the real CLI, and the real server as a subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SELLER_TAX_ID = "91110108551385082Q"
+BUYER_TAX_ID = "91110105MA01ABCD13"
+SELLER_NAME = "北京示例科技有限公司"
+BUYER_NAME = "北京样例贸易有限公司"
+CREDIT_LIMIT = "999999999999.00"
+USERNAME = "bench-clerk"
+PASSWORD = "bench-pass-2026"
+SECRET_KEY = "bench-secret-key-not-for-production"
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One fresh, migrated and seeded database and how to reach it."""
+
+    backend: str
+    data_dir: Path
+    database_url: str  # "" means the SQLite file in data_dir
+    raw_dsn: str  # a sqlite file path, or a libpq URL
+
+    def env(self) -> dict[str, str]:
+        env = {**os.environ, "FAPIAO_DATA_DIR": str(self.data_dir), "FAPIAO_SECRET_KEY": SECRET_KEY}
+        env.pop("FAPIAO_DATABASE_URL", None)
+        if self.database_url:
+            env["FAPIAO_DATABASE_URL"] = self.database_url
+        return env
+
+
+class Databases:
+    """Hands out fresh databases of one backend; removes them all on close()."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self._root = Path(tempfile.mkdtemp(prefix=f"fapiao-bench-{backend}-"))
+        self._cluster: Any = None
+        self._count = 0
+        if backend == "postgresql":
+            self._cluster = _start_cluster()
+
+    @property
+    def postgres_version(self) -> str | None:
+        if self._cluster is None:
+            return None
+        import psycopg
+
+        with psycopg.connect(self._cluster.dsn("postgres")) as connection:
+            row = connection.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else None
+
+    def fresh(self) -> Target:
+        """A new database, migrated, with seller, buyer and a clerk of the seller."""
+        self._count += 1
+        data_dir = self._root / f"run{self._count}"
+        data_dir.mkdir()
+        if self._cluster is None:
+            target = Target("sqlite", data_dir, "", str(data_dir / "fapiao.db"))
+        else:
+            name = f"fapiao_bench_{self._count}"
+            self._cluster.create_database(name)
+            target = Target("postgresql", data_dir, self._cluster.url(name), self._cluster.dsn(name))
+        seed(target)
+        return target
+
+    def server_pids(self) -> list[int]:
+        """Processes that serve the database itself (the postmaster), for CPU accounting."""
+        if self._cluster is None:
+            return []
+        pid_file = self._cluster.data_dir / "postmaster.pid"
+        return [int(pid_file.read_text().split()[0])]
+
+    def close(self) -> None:
+        if self._cluster is not None:
+            self._cluster.stop()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+
+def _start_cluster() -> Any:
+    tests_dir = Path(__file__).resolve().parent.parent / "tests"
+    if str(tests_dir) not in sys.path:
+        sys.path.insert(0, str(tests_dir))
+    from pgcluster import SERVER_SETTINGS, PgCluster
+
+    if SERVER_SETTINGS.get("fsync") != "on" or SERVER_SETTINGS.get("synchronous_commit") != "on":
+        raise RuntimeError("the benchmark needs a cluster with fsync=on, synchronous_commit=on")
+    return PgCluster().start()
+
+
+def fapiao_command() -> list[str]:
+    script = Path(sys.executable).parent / "fapiao"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("fapiao")
+    if found is None:
+        raise RuntimeError("the fapiao command is not installed (pip install -e .)")
+    return [found]
+
+
+def _cli(target: Target, *args: str) -> None:
+    command = [*fapiao_command(), "--data-dir", str(target.data_dir), *args]
+    completed = subprocess.run(
+        command, env=target.env(), capture_output=True, text=True, timeout=120, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:2])} failed:\n{completed.stdout}{completed.stderr}")
+
+
+def seed(target: Target) -> None:
+    _cli(target, "db", "upgrade")
+    for tax_id, name in ((SELLER_TAX_ID, SELLER_NAME), (BUYER_TAX_ID, BUYER_NAME)):
+        _cli(target, "taxpayer", "add", "--tax-id", tax_id, "--name", name,
+             "--credit-limit", CREDIT_LIMIT, "--bank", "中国工商银行北京中关村支行",
+             "--account", "0200001234567890123")  # fmt: skip
+    _cli(target, "user", "add", "--username", USERNAME, "--password", PASSWORD,
+         "--role", "clerk", "--taxpayer", SELLER_TAX_ID)  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def server_command(target: Target, port: int, workers: int) -> list[str]:
+    """`fapiao serve` for one process; uvicorn's supervisor over the app factory for more."""
+    if workers == 1:
+        return [*fapiao_command(), "--data-dir", str(target.data_dir), "serve",
+                "--host", HOST, "--port", str(port), "--no-access-log"]  # fmt: skip
+    return [sys.executable, "-m", "uvicorn", "fapiao.app:create_app", "--factory",
+            "--host", HOST, "--port", str(port), "--workers", str(workers),
+            "--no-access-log", "--log-level", "warning"]  # fmt: skip
+
+
+def wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before it was healthy")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.2)
+    raise RuntimeError(f"server not healthy after {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def running_server(
+    target: Target, workers: int, log_path: Path, command: list[str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """Start the server, wait for /healthz; yields (base URL, pid); stops it afterwards.
+
+    `command` replaces the normal launch (e.g. to run it under a profiler)."""
+    port = free_port()
+    argv = [*(command or []), *server_command(target, port, workers)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv, env=target.env(), stdout=log, stderr=subprocess.STDOUT, cwd=target.data_dir
+        )
+        base_url = f"http://{HOST}:{port}"
+        try:
+            wait_healthy(base_url, process)
+            yield base_url, process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                children += [int(child) for child in handle.read().split()]
+    return children
+
+
+def _own_cpu(pid: int) -> float:
+    """utime+stime of the process and of its reaped children, in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes and all their descendants."""
+    total, stack, seen = 0.0, list(pids), set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += _own_cpu(pid)
+        stack += _children(pid)
+    return total

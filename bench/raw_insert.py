@@ -1,0 +1,204 @@
+"""The raw limit: the rows one issued invoice writes, inserted straight through the driver,
+one transaction per invoice, with the durability the product uses."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Row = dict[str, Any]
+SKIP = {"id", "invoice_id"}
+
+
+@dataclass(frozen=True)
+class Template:
+    """The rows of one invoice the server issued, copied column for column."""
+
+    invoice: Row
+    lines: list[Row]
+    events: list[Row]
+    credit: Row  # taxpayer_id, month, amount_cents, limit_cents
+
+
+@dataclass
+class RawResult:
+    ok: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    threads: int = 1
+
+
+def _rows(cursor: Any, sql: str, params: tuple[Any, ...]) -> list[Row]:
+    cursor.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def read_template(connection: Any, mark: str) -> Template:
+    """The first invoice in the database and its lines, outbox rows and credit row.
+    `mark` is the driver's placeholder ('?' or '%s')."""
+    cursor = connection.cursor()
+    invoice = _rows(cursor, "SELECT * FROM invoices ORDER BY id LIMIT 1", ())[0]
+    lines = _rows(cursor, f"SELECT * FROM invoice_lines WHERE invoice_id = {mark}", (invoice["id"],))
+    events = _rows(cursor, f"SELECT * FROM outbox_events WHERE subject = {mark}", (invoice["number"],))
+    limit = _rows(cursor, f"SELECT credit_limit FROM taxpayers WHERE id = {mark}",
+                  (invoice["seller_id"],))[0]["credit_limit"]  # fmt: skip
+    month = _rows(cursor, f"SELECT month FROM credit_usage WHERE taxpayer_id = {mark}",
+                  (invoice["seller_id"],))[0]["month"]  # fmt: skip
+    credit = {"taxpayer_id": invoice["seller_id"], "month": month,
+              "amount_cents": invoice["total_amount"], "limit_cents": limit}  # fmt: skip
+    cursor.close()
+    if len(lines) != 2 or len(events) != 2:
+        raise RuntimeError(f"expected 2 lines and 2 outbox rows, got {len(lines)}, {len(events)}")
+    strip = lambda row: {k: v for k, v in row.items() if k not in SKIP}  # noqa: E731
+    return Template(strip(invoice), [strip(r) for r in lines], [strip(r) for r in events], credit)
+
+
+def _insert_sql(table: str, columns: list[str], mark: str, extra: str = "") -> str:
+    names = ", ".join(columns)
+    values = ", ".join([mark] * len(columns))
+    return f"INSERT INTO {table} ({names}) VALUES ({values}){extra}"
+
+
+class InvoiceWriter:
+    """Writes one invoice's rows in the caller's open transaction."""
+
+    def __init__(self, template: Template, mark: str) -> None:
+        self.t = template
+        self.invoice_sql = _insert_sql("invoices", list(template.invoice), mark, " RETURNING id")
+        self.line_sql = _insert_sql("invoice_lines", ["invoice_id", *template.lines[0]], mark)
+        self.event_sql = _insert_sql("outbox_events", list(template.events[0]), mark)
+        self.credit_insert = _insert_sql(
+            "credit_usage", ["taxpayer_id", "month", "used_cents"], mark,
+            " ON CONFLICT DO NOTHING",
+        )  # fmt: skip
+        self.credit_update = (
+            f"UPDATE credit_usage SET used_cents = used_cents + {mark} "
+            f"WHERE taxpayer_id = {mark} AND month = {mark} AND used_cents + {mark} <= {mark} "
+            "RETURNING used_cents"
+        )
+
+    def write(self, cursor: Any, number: str) -> None:
+        old = self.t.invoice["number"]
+        cursor.execute(self.invoice_sql, tuple({**self.t.invoice, "number": number}.values()))
+        invoice_id = cursor.fetchone()[0]
+        for line in self.t.lines:
+            cursor.execute(self.line_sql, (invoice_id, *line.values()))
+        for event in self.t.events:
+            row = {**event, "event_id": str(uuid.uuid4()), "subject": number,
+                   "payload": event["payload"].replace(old, number)}  # fmt: skip
+            cursor.execute(self.event_sql, tuple(row.values()))
+        c = self.t.credit
+        cursor.execute(self.credit_insert, (c["taxpayer_id"], c["month"], 0))
+        cursor.execute(
+            self.credit_update,
+            (c["amount_cents"], c["taxpayer_id"], c["month"], c["amount_cents"], c["limit_cents"]),
+        )
+        if cursor.fetchone() is None:
+            raise RuntimeError("credit limit reached")
+
+
+def _numbers() -> Callable[[], str]:
+    """Unique 20-digit numbers outside the server's range (they start with 99)."""
+    counter = itertools.count(1)
+    return lambda: f"99{next(counter):018d}"
+
+
+def _loop(one: Callable[[], None], deadline: float, result: RawResult, lock: threading.Lock) -> None:
+    latencies: list[float] = []
+    errors = 0
+    while time.perf_counter() < deadline:
+        began = time.perf_counter()
+        try:
+            one()
+        except Exception:
+            errors += 1
+            continue
+        latencies.append((time.perf_counter() - began) * 1000)
+    with lock:
+        result.latencies_ms += latencies
+        result.ok += len(latencies)
+        result.errors += errors
+
+
+def _run_threads(workers: list[Callable[[], None]], seconds: float) -> RawResult:
+    result, lock = RawResult(threads=len(workers)), threading.Lock()
+    began = time.perf_counter()
+    deadline = began + seconds
+    threads = [threading.Thread(target=_loop, args=(w, deadline, result, lock)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+def sqlite_connect(path: str) -> sqlite3.Connection:
+    """The product's connection settings (fapiao.db._sqlite_engine)."""
+    connection = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+        connection.execute(f"PRAGMA {pragma}")
+    return connection
+
+
+def run_sqlite(template: Template, path: str, seconds: float) -> RawResult:
+    """One writer (SQLite has one), BEGIN IMMEDIATE … COMMIT per invoice."""
+    connection = sqlite_connect(path)
+    writer, number = InvoiceWriter(template, "?"), _numbers()
+    cursor = connection.cursor()
+
+    def one() -> None:
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            writer.write(cursor, number())
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+
+    try:
+        return _run_threads([one], seconds)
+    finally:
+        connection.close()
+
+
+def run_postgresql(template: Template, dsn: str, seconds: float, threads: int) -> RawResult:
+    """`threads` connections, each committing one invoice per transaction."""
+    import psycopg
+
+    writer, number = InvoiceWriter(template, "%s"), _numbers()
+    connections = [psycopg.connect(dsn, autocommit=True) for _ in range(threads)]
+
+    def worker(connection: Any) -> Callable[[], None]:
+        def one() -> None:
+            with connection.transaction(), connection.cursor() as cursor:
+                writer.write(cursor, number())
+
+        return one
+
+    try:
+        return _run_threads([worker(c) for c in connections], seconds)
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def read_template_from(backend: str, dsn: str) -> Template:
+    if backend == "sqlite":
+        connection = sqlite_connect(dsn)
+        try:
+            return read_template(connection, "?")
+        finally:
+            connection.close()
+    import psycopg
+
+    with psycopg.connect(dsn) as pg:
+        return read_template(pg, "%s")
