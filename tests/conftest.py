@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,24 +44,33 @@ def _fast_password_hashing() -> Iterator[None]:
 
 
 class _PgTemplate:
-    """A migrated template database; each test gets a fresh copy of it."""
+    """A migrated template database; each test gets a fresh copy of it. Names carry the
+    process id so runs against a shared server (FAPIAO_TEST_PG_URL) do not collide."""
 
     def __init__(self, cluster: Any) -> None:
         self.cluster = cluster
         self.counter = itertools.count()
-        cluster.create_database("fapiao_template")
-        database = Database(Settings(database_url=cluster.url("fapiao_template"), secret_key="t"))
+        self.prefix = f"fapiao_{os.getpid()}"
+        self.template = f"{self.prefix}_template"
+        self.created = [self.template]
+        cluster.create_database(self.template)
+        database = Database(Settings(database_url=cluster.url(self.template), secret_key="t"))
         migrate.upgrade(database)
         database.dispose()
 
     def fresh(self) -> str:
         import psycopg
 
-        name = f"fapiao_test_{next(self.counter)}"
+        name = f"{self.prefix}_test_{next(self.counter)}"
         dsn = self.cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(dsn, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE fapiao_template')
-        return self.cluster.url(name)
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.created.append(name)
+        return str(self.cluster.url(name))
+
+    def drop_all(self) -> None:
+        for name in reversed(self.created):
+            self.cluster.drop_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -81,9 +91,13 @@ def pg_template() -> Iterator[_PgTemplate]:
         if pg_required():
             pytest.fail(f"PostgreSQL is required here but unavailable: {exc}")
         pytest.skip(f"PostgreSQL unavailable: {exc}")
+    template = None
     try:
-        yield _PgTemplate(cluster)
+        template = _PgTemplate(cluster)
+        yield template
     finally:
+        if template is not None and not isinstance(cluster, PgCluster):
+            template.drop_all()
         cluster.stop()
 
 
