@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -75,7 +76,9 @@ class Databases:
         else:
             name = f"fapiao_bench_{self._count}"
             self._cluster.create_database(name)
-            target = Target("postgresql", data_dir, self._cluster.url(name), self._cluster.dsn(name))
+            target = Target(
+                "postgresql", data_dir, self._cluster.url(name), self._cluster.dsn(name)
+            )
         seed(target)
         return target
 
@@ -123,13 +126,14 @@ def _cli(target: Target, *args: str) -> None:
 
 
 def seed(target: Target) -> None:
+    """Schema, seller and buyer with a huge monthly credit, and a clerk of the seller."""
     _cli(target, "db", "upgrade")
+    bank = "--bank 中国工商银行北京中关村支行 --account 0200001234567890123"
     for tax_id, name in ((SELLER_TAX_ID, SELLER_NAME), (BUYER_TAX_ID, BUYER_NAME)):
-        _cli(target, "taxpayer", "add", "--tax-id", tax_id, "--name", name,
-             "--credit-limit", CREDIT_LIMIT, "--bank", "中国工商银行北京中关村支行",
-             "--account", "0200001234567890123")  # fmt: skip
-    _cli(target, "user", "add", "--username", USERNAME, "--password", PASSWORD,
-         "--role", "clerk", "--taxpayer", SELLER_TAX_ID)  # fmt: skip
+        add = f"taxpayer add --tax-id {tax_id} --name {name} --credit-limit {CREDIT_LIMIT} {bank}"
+        _cli(target, *add.split())
+    user = f"user add --username {USERNAME} --password {PASSWORD} --role clerk"
+    _cli(target, *user.split(), "--taxpayer", SELLER_TAX_ID)
 
 
 def free_port() -> int:
@@ -140,12 +144,11 @@ def free_port() -> int:
 
 def server_command(target: Target, port: int, workers: int) -> list[str]:
     """`fapiao serve` for one process; uvicorn's supervisor over the app factory for more."""
+    listen = ["--host", HOST, "--port", str(port), "--no-access-log"]
     if workers == 1:
-        return [*fapiao_command(), "--data-dir", str(target.data_dir), "serve",
-                "--host", HOST, "--port", str(port), "--no-access-log"]  # fmt: skip
-    return [sys.executable, "-m", "uvicorn", "fapiao.app:create_app", "--factory",
-            "--host", HOST, "--port", str(port), "--workers", str(workers),
-            "--no-access-log", "--log-level", "warning"]  # fmt: skip
+        return [*fapiao_command(), "--data-dir", str(target.data_dir), "serve", *listen]
+    factory = ["-m", "uvicorn", "fapiao.app:create_app", "--factory", "--workers", str(workers)]
+    return [sys.executable, *factory, *listen, "--log-level", "warning"]
 
 
 def wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -162,14 +165,10 @@ def wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float
 
 
 @contextlib.contextmanager
-def running_server(
-    target: Target, workers: int, log_path: Path, command: list[str] | None = None
-) -> Iterator[tuple[str, int]]:
-    """Start the server, wait for /healthz; yields (base URL, pid); stops it afterwards.
-
-    `command` replaces the normal launch (e.g. to run it under a profiler)."""
+def running_server(target: Target, workers: int, log_path: Path) -> Iterator[tuple[str, int]]:
+    """Start the server, wait for /healthz; yields (base URL, pid); stops it afterwards."""
     port = free_port()
-    argv = [*(command or []), *server_command(target, port, workers)]
+    argv = server_command(target, port, workers)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             argv, env=target.env(), stdout=log, stderr=subprocess.STDOUT, cwd=target.data_dir
@@ -185,6 +184,30 @@ def running_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def profiled(pid: int, output: Path | None) -> Iterator[None]:
+    """Sample `pid` and its children with py-spy into `output` (collapsed stacks) while the
+    block runs; nothing when output is None."""
+    if output is None:
+        yield
+        return
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # --gil: sample only the thread holding the GIL, i.e. where the Python CPU goes.
+    options = "--subprocesses --gil --rate 250 --format raw".split()
+    argv = [py_spy, "record", "--pid", str(pid), *options, "--output", str(output)]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def _children(pid: int) -> list[int]:

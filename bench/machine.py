@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import sqlite3
@@ -11,8 +12,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("fapiao", "fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg", "pydantic",
-            "httpx2", "uvloop", "httptools")  # fmt: skip
+PACKAGES = (
+    "fapiao fastapi starlette uvicorn sqlalchemy psycopg pydantic httpx2 uvloop httptools".split()
+)
 
 
 def _first(path: str, key: str) -> str:
@@ -51,6 +53,26 @@ def fsync_rate(directory: Path, count: int = 300) -> float:
             os.write(handle.fileno(), b"\0" * 4096)
             os.fdatasync(handle.fileno())
         return count / (time.perf_counter() - began)
+
+
+def calibration_ms() -> float:
+    """Milliseconds one core takes for a fixed pure-Python workload: run before and after
+    the benchmark, it shows whether other load on the machine slowed everything down."""
+    best = math.inf
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for number in range(300_000):
+            total += number * number % 7
+        best = min(best, (time.perf_counter() - began) * 1000)
+    return round(best, 1)
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def describe(data_root: Path) -> dict[str, Any]:

@@ -41,24 +41,36 @@ def _rows(cursor: Any, sql: str, params: tuple[Any, ...]) -> list[Row]:
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
+def _strip(row: Row) -> Row:
+    return {key: value for key, value in row.items() if key not in SKIP}
+
+
 def read_template(connection: Any, mark: str) -> Template:
     """The first invoice in the database and its lines, outbox rows and credit row.
     `mark` is the driver's placeholder ('?' or '%s')."""
     cursor = connection.cursor()
     invoice = _rows(cursor, "SELECT * FROM invoices ORDER BY id LIMIT 1", ())[0]
-    lines = _rows(cursor, f"SELECT * FROM invoice_lines WHERE invoice_id = {mark}", (invoice["id"],))
-    events = _rows(cursor, f"SELECT * FROM outbox_events WHERE subject = {mark}", (invoice["number"],))
-    limit = _rows(cursor, f"SELECT credit_limit FROM taxpayers WHERE id = {mark}",
-                  (invoice["seller_id"],))[0]["credit_limit"]  # fmt: skip
-    month = _rows(cursor, f"SELECT month FROM credit_usage WHERE taxpayer_id = {mark}",
-                  (invoice["seller_id"],))[0]["month"]  # fmt: skip
-    credit = {"taxpayer_id": invoice["seller_id"], "month": month,
-              "amount_cents": invoice["total_amount"], "limit_cents": limit}  # fmt: skip
+    seller = (invoice["seller_id"],)
+    lines = _rows(
+        cursor, f"SELECT * FROM invoice_lines WHERE invoice_id = {mark}", (invoice["id"],)
+    )
+    events = _rows(
+        cursor, f"SELECT * FROM outbox_events WHERE subject = {mark}", (invoice["number"],)
+    )
+    taxpayer = _rows(cursor, f"SELECT credit_limit FROM taxpayers WHERE id = {mark}", seller)[0]
+    usage = _rows(cursor, f"SELECT month FROM credit_usage WHERE taxpayer_id = {mark}", seller)[0]
     cursor.close()
     if len(lines) != 2 or len(events) != 2:
         raise RuntimeError(f"expected 2 lines and 2 outbox rows, got {len(lines)}, {len(events)}")
-    strip = lambda row: {k: v for k, v in row.items() if k not in SKIP}  # noqa: E731
-    return Template(strip(invoice), [strip(r) for r in lines], [strip(r) for r in events], credit)
+    credit = {
+        "taxpayer_id": invoice["seller_id"],
+        "month": usage["month"],
+        "amount_cents": invoice["total_amount"],
+        "limit_cents": taxpayer["credit_limit"],
+    }
+    return Template(
+        _strip(invoice), [_strip(r) for r in lines], [_strip(r) for r in events], credit
+    )
 
 
 def _insert_sql(table: str, columns: list[str], mark: str, extra: str = "") -> str:
@@ -76,9 +88,8 @@ class InvoiceWriter:
         self.line_sql = _insert_sql("invoice_lines", ["invoice_id", *template.lines[0]], mark)
         self.event_sql = _insert_sql("outbox_events", list(template.events[0]), mark)
         self.credit_insert = _insert_sql(
-            "credit_usage", ["taxpayer_id", "month", "used_cents"], mark,
-            " ON CONFLICT DO NOTHING",
-        )  # fmt: skip
+            "credit_usage", ["taxpayer_id", "month", "used_cents"], mark, " ON CONFLICT DO NOTHING"
+        )
         self.credit_update = (
             f"UPDATE credit_usage SET used_cents = used_cents + {mark} "
             f"WHERE taxpayer_id = {mark} AND month = {mark} AND used_cents + {mark} <= {mark} "
@@ -92,8 +103,8 @@ class InvoiceWriter:
         for line in self.t.lines:
             cursor.execute(self.line_sql, (invoice_id, *line.values()))
         for event in self.t.events:
-            row = {**event, "event_id": str(uuid.uuid4()), "subject": number,
-                   "payload": event["payload"].replace(old, number)}  # fmt: skip
+            payload = event["payload"].replace(old, number)
+            row = {**event, "event_id": str(uuid.uuid4()), "subject": number, "payload": payload}
             cursor.execute(self.event_sql, tuple(row.values()))
         c = self.t.credit
         cursor.execute(self.credit_insert, (c["taxpayer_id"], c["month"], 0))
@@ -106,12 +117,15 @@ class InvoiceWriter:
 
 
 def _numbers() -> Callable[[], str]:
-    """Unique 20-digit numbers outside the server's range (they start with 99)."""
-    counter = itertools.count(1)
+    """Unique 20-digit numbers outside the server's range (they start with 99), distinct
+    between runs too."""
+    counter = itertools.count(time.time_ns() // 1000 % 10**17)
     return lambda: f"99{next(counter):018d}"
 
 
-def _loop(one: Callable[[], None], deadline: float, result: RawResult, lock: threading.Lock) -> None:
+def _loop(
+    one: Callable[[], None], deadline: float, result: RawResult, lock: threading.Lock
+) -> None:
     latencies: list[float] = []
     errors = 0
     while time.perf_counter() < deadline:

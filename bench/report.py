@@ -52,6 +52,7 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
             cpu = http["cpu_cores"]
             table.append([
                 backend, f"{http['workers']} worker{'s' if http['workers'] > 1 else ''}",
+                http["client"],
                 f"{http['invoices_per_s']:.0f}", f"{http['p50_ms']:.1f}", f"{http['p99_ms']:.1f}",
                 str(errors),
                 f"{raw['invoices_per_s']:.0f} ({raw['threads']} thr)",
@@ -62,7 +63,7 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
     return table
 
 
-HEADERS = ["backend", "server", "HTTP inv/s", "HTTP p50 ms", "HTTP p99 ms", "errors",
+HEADERS = ["backend", "server", "load client", "HTTP inv/s", "HTTP p50 ms", "HTTP p99 ms", "errors",
            "raw inv/s", "raw p50 ms", "raw p99 ms", "HTTP/raw",
            "CPU cores app / db / client", "target met"]  # fmt: skip
 
@@ -82,6 +83,7 @@ def write_json(results: dict[str, Any]) -> Path:
 
 def markdown(results: dict[str, Any]) -> str:
     machine, versions, setup = results["machine"], results["versions"], results["settings"]
+    busy = results["contention"]
     lines = [
         START,
         f"Run of {results['date']} (`{setup['command']}`), "
@@ -91,6 +93,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"- Machine: {machine['nproc']} × {machine['cpu']}, {machine['ram_gib']} GiB RAM, "
         f"kernel {machine['kernel']}",
         f"- Disk: {machine['disk']}, {machine['fdatasync_per_s']} fdatasync/s (4 KiB)",
+        f"- Other load: load average {busy['load_average_before']} before, "
+        f"{busy['load_average_after']} after; calibration loop {busy['calibration_ms_before']} ms "
+        f"before, {busy['calibration_ms_after']} ms after (higher = a busier machine)",
         "- Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()),
         "",
         "| " + " | ".join(HEADERS) + " |",

@@ -8,7 +8,6 @@ See bench/README.md for what is measured."""
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -20,11 +19,11 @@ from rich.console import Console
 
 import machine
 import report
-from deploy import Databases, Target, running_server, tree_cpu
+from deploy import Databases, Target, profiled, running_server, tree_cpu
 from http_load import run_load
 from raw_insert import RawResult, read_template_from, run_postgresql, run_sqlite
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,6 +35,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--workers", default="1,2", help="server processes; a comma list runs each (default 1,2)"
     )
+    parser.add_argument(
+        "--client",
+        default="httpx2,raw",
+        help="load generator: httpx2 (AsyncClient) or raw (tiny HTTP/1.1); a comma list runs each",
+    )
     parser.add_argument("--raw-threads", type=int, default=32, help="PostgreSQL raw writers")
     parser.add_argument(
         "--py-spy", type=Path, metavar="DIR", help="record each server under py-spy into DIR"
@@ -45,29 +49,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.worker_counts = [int(part) for part in str(args.workers).split(",") if part.strip()]
     if not args.worker_counts or min(args.worker_counts) < 1:
         parser.error("--workers takes positive numbers, e.g. 2 or 1,2")
+    args.clients_kinds = [part.strip() for part in str(args.client).split(",") if part.strip()]
+    if not args.clients_kinds or not set(args.clients_kinds) <= {"httpx2", "raw"}:
+        parser.error("--client takes httpx2, raw or both: httpx2,raw")
     if not 0 < args.seconds <= 600 or not 0 < args.clients <= 256:
         parser.error("--seconds must be in (0, 600] and --clients in (0, 256]")
     return args
 
 
-def profiler(args: argparse.Namespace, backend: str, workers: int) -> list[str] | None:
+def profile_path(args: argparse.Namespace, backend: str, workers: int, client: str) -> Path | None:
+    """Collapsed stacks (grep them, or open them in speedscope / flamegraph.pl)."""
     if args.py_spy is None:
         return None
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    args.py_spy.mkdir(parents=True, exist_ok=True)
-    output = args.py_spy / f"{backend}-{workers}w.svg"
-    return [py_spy, "record", "--subprocesses", "--idle", "--rate", "200",
-            "--output", str(output), "--"]  # fmt: skip
+    return Path(args.py_spy) / f"{backend}-{workers}w-{args.clients}c-{client}.folded"
 
 
 def measure_http(
-    target: Target, workers: int, args: argparse.Namespace, db_pids: Callable[[], list[int]]
+    target: Target,
+    workers: int,
+    client: str,
+    args: argparse.Namespace,
+    db_pids: Callable[[], list[int]],
 ) -> dict[str, Any]:
     """Serve `target` with `workers` processes and load it with the HTTP clients."""
     log = target.data_dir / "server.log"
-    wrap = profiler(args, target.backend, workers)
+    profile = profile_path(args, target.backend, workers, client)
     try:
-        with running_server(target, workers, log, wrap) as (base_url, pid):
+        with running_server(target, workers, log) as (base_url, pid), profiled(pid, profile):
             before: dict[str, float] = {}
 
             def snapshot() -> None:
@@ -78,6 +86,7 @@ def measure_http(
                 clients=args.clients,
                 seconds=args.seconds,
                 warmup=args.warmup,
+                client=client,
                 on_start=snapshot,
             )
             used = {"app": tree_cpu([pid]), "database": tree_cpu(db_pids())}
@@ -89,6 +98,7 @@ def measure_http(
     cores["client"] = load.client_cpu_seconds / load.seconds
     return {
         "workers": workers,
+        "client": client,
         **report.figures(load.ok, load.seconds, load.latencies_ms),
         "errors": dict(load.errors),
         "cpu_cores": {name: round(value, 2) for name, value in cores.items()},
@@ -134,13 +144,15 @@ def bench_backend(backend: str, args: argparse.Namespace, versions: dict[str, st
             versions["postgresql"] = databases.postgres_version
         http_runs, template = [], None
         for workers in args.worker_counts:
-            target = databases.fresh()
-            console.print(f"HTTP, {workers} worker(s), {args.clients} clients, {args.seconds:.0f} s")
-            result = measure_http(target, workers, args, databases.server_pids)
-            console.print(f"  {result}")
-            http_runs.append(result)
-            if template is None:
-                template = read_template_from(backend, target.raw_dsn)
+            for client in args.clients_kinds:
+                target = databases.fresh()
+                label = f"{workers} worker(s), {args.clients} {client} clients"
+                console.print(f"HTTP, {label}, {args.seconds:.0f} s")
+                result = measure_http(target, workers, client, args, databases.server_pids)
+                console.print(f"  {result}")
+                http_runs.append(result)
+                if template is None:
+                    template = read_template_from(backend, target.raw_dsn)
         target = databases.fresh()
         console.print(f"raw driver inserts, {args.seconds:.0f} s")
         raw = measure_raw(backend, target, template, args)
@@ -164,11 +176,18 @@ def main(argv: list[str] | None = None) -> int:
             "raw_threads_postgresql": args.raw_threads,
         },
         "machine": machine.describe(Path(tempfile.gettempdir())),
+        "contention": {
+            "load_average_before": machine.load_average(),
+            "calibration_ms_before": machine.calibration_ms(),
+        },
         "versions": machine.versions(None),
         "backends": {},
     }
     for backend in backends:
         results["backends"][backend] = bench_backend(backend, args, results["versions"])
+    results["contention"].update(
+        load_average_after=machine.load_average(), calibration_ms_after=machine.calibration_ms()
+    )
     report.print_table(results, console)
     if not args.no_save:
         console.print(f"wrote {report.write_json(results)}")

@@ -119,7 +119,7 @@ def test_forty_digit_invoice_number_in_path(world: World) -> None:
     assert response.json()["errors"][0] == {
         "field": "number",
         "code": "INVALID_FORMAT",
-        "message": "格式不正确。",
+        "message": "应为 20 位数字。",
     }
 
 

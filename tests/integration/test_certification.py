@@ -95,3 +95,10 @@ def test_reversed_invoice_cannot_be_certified(world: World) -> None:
     )
     response = certify(world, number)
     assert response.status_code == 409 and response.json()["code"] == "INVOICE_NOT_USABLE"
+
+
+def test_an_empty_period_cannot_be_confirmed(world: World) -> None:
+    response = world.client.post(
+        "/api/v1/certification-periods/202611/confirm", headers=world.as_("seller")
+    )
+    assert response.status_code == 409 and response.json()["code"] == "PERIOD_EMPTY"

@@ -260,3 +260,63 @@ def test_openapi_docs_and_health_need_no_network(world: World) -> None:
     assert health == {"status": "ok", "database": "ok", "schema_current": True}
     landing = world.client.get("/")
     assert landing.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_registered_buyer_must_carry_its_registered_name(world: World) -> None:
+    body = invoice_body()
+    body["buyer"]["name"] = "错误公司名"
+    response = world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller"))
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert (error["field"], error["code"]) == ("buyer.name", "BUYER_NAME_MISMATCH")
+    assert "北京样例贸易有限公司" in error["message"]
+
+
+def test_tax_id_errors_say_what_to_fix(world: World) -> None:
+    cases = {
+        "91110105MA01ABCD14": "the last character does not match",
+        "91110105ma01abcd13": "letters must be upper case",
+        "91110105 MA01ABCD13": "remove the spaces",
+        "9111010": "has 18 characters",
+    }
+    for tax_id, hint in cases.items():
+        body = invoice_body()
+        body["buyer"]["tax_id"] = tax_id
+        response = world.client.post(
+            "/api/v1/invoices", json=body, headers=world.as_("seller", **{"Accept-Language": "en"})
+        )
+        error = response.json()["errors"][0]
+        assert (error["field"], error["code"]) == ("buyer.tax_id", "BUYER_TAX_ID_INVALID")
+        assert hint in error["message"], (tax_id, error["message"])
+
+
+def test_rate_as_a_json_number_and_small_scale_hint(world: World) -> None:
+    body = invoice_body()
+    body["lines"][0]["tax_rate"] = 0.13
+    assert (
+        world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).status_code
+        == 201
+    )
+    refused = world.client.post(
+        "/api/v1/invoices", json=body, headers=world.as_("small", **{"Accept-Language": "en"})
+    )
+    assert (
+        "allowed: 0.05, 0.03, 0.01, 0, exempt, not_taxable"
+        in refused.json()["errors"][0]["message"]
+    )
+
+
+def test_list_with_reversed_dates_is_refused(world: World) -> None:
+    response = world.client.get(
+        "/api/v1/invoices?from=2026-11-30&to=2026-11-01", headers=world.as_("seller")
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "DATE_RANGE_INVALID"
+    officer = world.client.get("/api/v1/invoices", headers=world.as_("officer"))
+    assert officer.status_code == 403 and officer.json()["code"] == "TAXPAYER_REQUIRED"
+
+
+def test_choice_errors_are_in_one_language(world: World) -> None:
+    body = invoice_body(kind="gold")
+    problem = world.client.post("/api/v1/invoices", json=body, headers=world.as_("seller")).json()
+    assert problem["errors"][0]["message"] == "应为以下之一：'special', 'ordinary'。"

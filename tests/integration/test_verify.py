@@ -30,11 +30,14 @@ def test_match_without_login_and_the_daily_limit(world: World) -> None:
     assert first["invoice"]["status"] == "normal"
     assert first["invoice"]["total_with_tax"] == "226.00"
     assert "account" not in first["invoice"]["seller"]
-    assert verify(world, number, total="200.00")["result"] == "mismatch"  # amount before tax
+    before_tax = verify(world, number, total="200.00")
+    assert before_tax["result"] == "mismatch" and before_tax["checks_left"] == 3
+    assert "价税合计" in before_tax["message"] and before_tax["invoice"] is None
     assert verify(world, number, day="2026-11-09")["result"] == "mismatch"
     assert [verify(world, number)["check_count"] for _ in range(2)] == [4, 5]
     sixth = verify(world, number)
-    assert sixth == {"result": "limit_exceeded", "check_count": 5, "invoice": None}
+    assert (sixth["result"], sixth["check_count"], sixth["checks_left"]) == ("limit_exceeded", 5, 0)
+    assert sixth["invoice"] is None and "5" in sixth["message"]
     world.platform.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
     assert verify(world, number)["check_count"] == 1
 
@@ -62,3 +65,17 @@ def test_bad_format_is_a_problem(world: World) -> None:
     assert response.status_code == 422
     fields = {error["field"] for error in response.json()["errors"]}
     assert fields == {"number", "issue_date", "total_with_tax"}
+
+
+def test_messages_in_english(world: World) -> None:
+    response = world.client.post(
+        "/api/v1/verify",
+        json={
+            "number": "26111000000012345678",
+            "issue_date": "2026-11-10",
+            "total_with_tax": "1.00",
+        },
+        headers={"Accept-Language": "en"},
+    ).json()
+    assert response["message"] == "No invoice with this number has been issued on the platform."
+    assert response["checks_left"] is None

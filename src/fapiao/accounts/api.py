@@ -41,6 +41,6 @@ def token(
 
 
 @router.get("/me", response_model=Me)
-def me(actor: ActorDep) -> Me:
+def current_user(actor: ActorDep) -> Me:
     """Who the token belongs to."""
     return Me(username=actor.username, role=actor.role, tax_id=actor.tax_id)

@@ -87,6 +87,9 @@ def confirm(period: PeriodPath, platform: PlatformDep, actor: ActorDep) -> dict[
 def get_period(period: PeriodPath, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
     """What is certified in a period, and whether it is confirmed."""
     if actor.taxpayer_id is None or actor.tax_id is None:
-        raise Forbidden("TAXPAYER_REQUIRED", N_("Only taxpayers certify invoices."))
+        raise Forbidden(
+            "TAXPAYER_REQUIRED",
+            N_("Only users of a taxpayer can do this; officers look up invoices by number."),
+        )
     with platform.database.transaction(write=False) as session:
         return period_view(service.summary(session, actor.taxpayer_id, actor.tax_id, period))

@@ -164,6 +164,12 @@ def confirm(session: Session, actor: Actor, period: str, now: datetime) -> Perio
             N_("Period {period} is already confirmed."),
             params={"period": period},
         )
+    if summary(session, taxpayer_id, actor.tax_id, period).count == 0:
+        raise Conflict(
+            "PERIOD_EMPTY",
+            N_("Nothing is certified for period {period}; there is nothing to confirm."),
+            params={"period": period},
+        )
     if record is None:
         record = CertificationPeriod(taxpayer_id=taxpayer_id, period=period)
         session.add(record)

@@ -46,6 +46,11 @@ _PYDANTIC: dict[str, tuple[str, str]] = {
     "decimal_too_large": ("TOO_LARGE", N_("At most {digits} digits before the decimal point.")),
     "decimal_not_positive": ("NOT_POSITIVE", N_("Must be greater than zero.")),
 }
+_PATTERN_HINTS = {
+    r"^\d{20}$": N_("Must be 20 digits."),
+    r"^\d{19}$": N_("Must be 19 digits."),
+    r"^\d{6}$": N_("Must be a period written YYYYMM, for example 202611."),
+}
 _TITLES = {
     400: N_("Bad request"),
     401: N_("Not signed in"),
@@ -129,8 +134,15 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
             return problem(
                 request, 400, "MALFORMED_JSON", N_("The request body is not valid JSON.")
             )
+        if kind.startswith("date"):
+            kind = "date_parsing"
         code, message = _PYDANTIC.get(kind, ("INVALID_VALUE", N_("Invalid value.")))
         context = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
+        if kind == "string_pattern_mismatch" and context.get("pattern") in _PATTERN_HINTS:
+            message = _PATTERN_HINTS[context["pattern"]]
+        if "expected" in context:
+            # Pydantic writes "'a', 'b' or 'c'" in English; keep only the values.
+            context["expected"] = context["expected"].replace(" or ", ", ")
         try:
             text = translate(message, locale, **context)
         except (KeyError, IndexError):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.invoices import rules, service
 from fapiao.invoices.schemas import InvoiceIn, InvoiceOut, InvoicePage, invoice_view
+from fapiao.kit.errors import N_, invalid
 
 router = APIRouter(prefix="/api/v1", tags=["invoices"])
 NumberPath = Annotated[str, Path(pattern=r"^\d{20}$", description="20-digit invoice number")]
@@ -66,6 +67,8 @@ def list_invoices(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JSONResponse:
     """The caller's issued or received invoices, newest first, a page at a time."""
+    if date_from and date_to and date_from > date_to:
+        raise invalid("from", "DATE_RANGE_INVALID", N_("The start date is after the end date."))
     filters = service.ListFilter(
         direction=direction,
         date_from=date_from,

@@ -107,6 +107,10 @@ def allowed_rate(rate: str, taxpayer_kind: str, issue_date: date) -> str | None:
     return None
 
 
+def allowed_rates(taxpayer_kind: str, issue_date: date) -> list[str]:
+    return [rate for rate in RATES if allowed_rate(rate, taxpayer_kind, issue_date) is None]
+
+
 def compute_line(
     index: int,
     data: LineInput,
@@ -253,8 +257,14 @@ def compute_invoice(
                 FieldError(
                     f"lines.{index}.tax_rate",
                     rate_problem,
-                    N_("Tax rate {rate} may not be used by this seller on this date."),
-                    {"rate": data.tax_rate},
+                    N_(
+                        "Tax rate {rate} may not be used by this seller on this date; "
+                        "allowed: {allowed}."
+                    ),
+                    {
+                        "rate": data.tax_rate,
+                        "allowed": ", ".join(allowed_rates(taxpayer_kind, issue_date)),
+                    },
                 )
             )
             bad = True
@@ -415,6 +425,34 @@ class BuyerInput:
     natural_person: bool = False
 
 
+_TAX_ID_HINTS = {
+    "SPACES": N_("{value} is not a valid taxpayer ID: remove the spaces."),
+    "LOWERCASE": N_("{value} is not a valid taxpayer ID: letters must be upper case."),
+    "CHECK_CHAR": N_(
+        "{value} is not a valid taxpayer ID: the last character does not match the others "
+        "(a typing error?)."
+    ),
+    "LENGTH": N_(
+        "{value} is not a valid taxpayer ID: a unified social credit code has 18 characters."
+    ),
+    "OTHER": N_("{value} is not a valid taxpayer ID."),
+}
+
+
+def tax_id_problem(value: str) -> str:
+    """The most useful reason a taxpayer ID was refused, for the message."""
+    from fapiao.kit.taxid import describe_uscc_error
+
+    if value != value.strip() or " " in value:
+        return "SPACES"
+    if value != value.upper():
+        return "LOWERCASE"
+    if len(value) != 18:
+        return "LENGTH" if len(value) not in (15, 17, 20) else "OTHER"
+    problem = describe_uscc_error(value)
+    return "CHECK_CHAR" if problem == "CHECK_CHAR" else "OTHER"
+
+
 def check_buyer(
     kind: str, buyer: BuyerInput, seller_tax_id: str, classify: Callable[[str], str | None]
 ) -> list[FieldError]:
@@ -447,7 +485,7 @@ def check_buyer(
             FieldError(
                 "buyer.tax_id",
                 "BUYER_TAX_ID_INVALID",
-                N_("{value} is not a valid taxpayer ID."),
+                _TAX_ID_HINTS[tax_id_problem(buyer.tax_id)],
                 {"value": buyer.tax_id},
             )
         )

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from fapiao.http.types import Amount, PositiveAmount, Quantity, UnitPrice
 from fapiao.invoices import rules
 from fapiao.invoices.models import Invoice
 from fapiao.kit.money import fmt_plain
 
-TaxRate = Literal["0.13", "0.09", "0.06", "0.05", "0.03", "0.01", "0", "exempt", "not_taxable"]
+
+def _rate_text(value: Any) -> Any:
+    """Accept 0.13 as well as "0.13": a rate is a code, so its number form is harmless."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format(Decimal(str(value)).normalize(), "f")
+    return value
+
+
+TaxRate = Annotated[
+    Literal["0.13", "0.09", "0.06", "0.05", "0.03", "0.01", "0", "exempt", "not_taxable"],
+    BeforeValidator(_rate_text),
+]
 TaxId = Field(default=None, min_length=1, max_length=20)
 
 
@@ -109,6 +121,8 @@ class InvoiceOut(BaseModel):
     drawer: str
     status: Literal["normal", "partially_reversed", "fully_reversed", "voided"]
     red_of: str | None
+    reversed_amount: str
+    reversed_tax: str
     certification: CertificationOut | None
 
 
@@ -183,5 +197,7 @@ def invoice_view(invoice: Invoice) -> dict[str, Any]:
         "drawer": invoice.drawer,
         "status": invoice.status,
         "red_of": invoice.red_of,
+        "reversed_amount": f"{invoice.reversed_amount:.2f}",
+        "reversed_tax": f"{invoice.reversed_tax:.2f}",
         "certification": certification,
     }

@@ -23,7 +23,7 @@ from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, Invoice
 from fapiao.invoices.numbering import prefix_for
 from fapiao.kit import taxcodes
 from fapiao.kit.clock import local_date, month_key
-from fapiao.kit.errors import N_, Conflict, FapiaoError, Forbidden, NotFound, ValidationFailed
+from fapiao.kit.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from fapiao.kit.taxid import classify_tax_id
 from fapiao.outbox.service import emit
 from fapiao.platform import Platform
@@ -117,8 +117,24 @@ def issue(
             if earlier is not None:
                 return earlier, True
         seller_kind, seller_tax_id = seller.kind, seller.tax_id
+        registered_name = None
+        if request.buyer.tax_id:
+            registered_name = session.scalar(
+                select(Taxpayer.name).where(Taxpayer.tax_id == request.buyer.tax_id)
+            )
 
     errors = rules.check_buyer(request.kind, request.buyer, seller_tax_id, classify_tax_id)
+    if registered_name is not None and registered_name != request.buyer.name.strip():
+        # A registered buyer receives the invoice in its tax account: its name must be
+        # the registered one, or the wrong company would appear on the invoice.
+        errors.append(
+            rules.FieldError(
+                "buyer.name",
+                "BUYER_NAME_MISMATCH",
+                N_("The taxpayer with this ID is registered as {name}."),
+                {"name": registered_name},
+            )
+        )
     try:
         lines, totals = rules.compute_invoice(
             request.lines,
@@ -348,7 +364,9 @@ def check_voidable(invoice: Invoice, today: date) -> None:
     if invoice.medium != "paper":
         raise Conflict(
             "ELECTRONIC_NOT_VOIDABLE",
-            N_("Electronic invoices cannot be voided; reverse it with a red-letter form instead."),
+            N_(
+                "Electronic invoices cannot be voided; reverse them with a red-letter form instead."
+            ),
         )
     if invoice.status == "voided":
         raise Conflict("ALREADY_VOIDED", N_("The invoice is already voided."))
@@ -406,10 +424,9 @@ def list_invoices(
     if actor.taxpayer_id is None or actor.tax_id is None:
         if not actor.is_officer:
             return [], None
-        raise FapiaoError(
+        raise Forbidden(
             "TAXPAYER_REQUIRED",
-            N_("Officers look up invoices by number; lists are per taxpayer."),
-            status=400,
+            N_("Only users of a taxpayer can do this; officers look up invoices by number."),
         )
     query = select(Invoice)
     if filters.direction == "received":

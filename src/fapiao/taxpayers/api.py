@@ -25,7 +25,7 @@ class TaxpayerOut(BaseModel):
 
 
 @router.get("/taxpayers/me", response_model=TaxpayerOut)
-def me(platform: PlatformDep, actor: ActorDep) -> TaxpayerOut:
+def current_taxpayer(platform: PlatformDep, actor: ActorDep) -> TaxpayerOut:
     """The caller's taxpayer with this month's credit limit, use and remainder."""
     if actor.taxpayer_id is None:
         raise NotFound("TAXPAYER_NOT_FOUND", N_("You do not belong to a taxpayer."))

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fapiao.http.deps import PlatformDep
+from fapiao.http.problems import locale_of
 from fapiao.http.types import Amount
 from fapiao.invoices import rules
 from fapiao.invoices.models import Invoice
+from fapiao.kit.errors import N_
+from fapiao.kit.i18n import translate
 from fapiao.verification import service
 
 router = APIRouter(prefix="/api/v1", tags=["verification"])
@@ -27,7 +30,26 @@ class VerifyIn(BaseModel):
 class VerifyOut(BaseModel):
     result: Literal["match", "mismatch", "not_found", "limit_exceeded", "out_of_window"]
     check_count: int
+    checks_left: int | None
+    message: str
     invoice: dict[str, Any] | None = None
+
+
+MESSAGES = {
+    "match": N_("The invoice exists and its data match."),
+    "mismatch": N_(
+        "An invoice with this number exists, but the issue date or the total does not match. "
+        "Enter the total including tax (价税合计), not the amount before tax."
+    ),
+    "not_found": N_("No invoice with this number has been issued on the platform."),
+    "limit_exceeded": N_(
+        "This invoice has been checked {limit} times today; try again after midnight, Beijing time."
+    ),
+    "out_of_window": N_(
+        "Only invoices issued within the last {years} years, and not in the future, can be "
+        "verified."
+    ),
+}
 
 
 def public_view(invoice: Invoice) -> dict[str, Any]:
@@ -61,7 +83,7 @@ def public_view(invoice: Invoice) -> dict[str, Any]:
 
 
 @router.post("/verify", response_model=VerifyOut)
-def verify(body: VerifyIn, platform: PlatformDep) -> dict[str, Any]:
+def verify(body: VerifyIn, platform: PlatformDep, request: Request) -> dict[str, Any]:
     """Check an invoice by number, issue date and total including tax (价税合计)."""
     settings = platform.settings
     with platform.database.transaction() as session:
@@ -74,8 +96,17 @@ def verify(body: VerifyIn, platform: PlatformDep) -> dict[str, Any]:
             daily_limit=settings.verify_daily_limit,
             window_years=settings.verify_window_years,
         )
+        counted = outcome.result in ("match", "mismatch", "limit_exceeded")
+        message = translate(
+            MESSAGES[outcome.result],
+            locale_of(request),
+            limit=settings.verify_daily_limit,
+            years=settings.verify_window_years,
+        )
         return {
             "result": outcome.result,
             "check_count": outcome.check_count,
+            "checks_left": settings.verify_daily_limit - outcome.check_count if counted else None,
+            "message": message,
             "invoice": public_view(outcome.invoice) if outcome.invoice else None,
         }
