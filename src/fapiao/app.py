@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -16,6 +18,7 @@ from fapiao.accounts.api import router as auth_router
 from fapiao.certification.api import router as certification_router
 from fapiao.http import problems
 from fapiao.http.middleware import BodyLimit
+from fapiao.http.openapi import use_problem_media_type
 from fapiao.invoices.api import router as invoices_router
 from fapiao.kit.clock import Clock
 from fapiao.platform import Platform, build_platform
@@ -82,6 +85,20 @@ def create_app(
         taxpayers_router,
     ):
         app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = use_problem_media_type(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

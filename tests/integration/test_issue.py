@@ -252,6 +252,11 @@ def test_amounts_are_exact_decimals(world: World) -> None:
 def test_openapi_docs_and_health_need_no_network(world: World) -> None:
     spec = world.client.get("/openapi.json").json()
     assert "/api/v1/invoices" in spec["paths"] and "/api/v1/verify" in spec["paths"]
+    errors = spec["paths"]["/api/v1/invoices"]["post"]["responses"]
+    assert {"401", "403", "409", "422"} <= set(errors)
+    assert errors["422"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
     docs = world.client.get("/docs")
     assert docs.status_code == 200 and "/static/swagger-ui/swagger-ui-bundle.js" in docs.text
     assert "cdn" not in docs.text.lower()

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from fapiao.accounts.service import authenticate, issue_token
 from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.openapi import PROBLEMS
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
 
 
 class Token(BaseModel):

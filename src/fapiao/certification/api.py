@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fapiao.certification import service
 from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.openapi import PROBLEMS
 from fapiao.invoices.api import NumberPath
 from fapiao.invoices.schemas import InvoiceOut, invoice_view
 from fapiao.kit.errors import N_, Forbidden
 
-router = APIRouter(prefix="/api/v1", tags=["certification"])
+router = APIRouter(prefix="/api/v1", tags=["certification"], responses=PROBLEMS)
 PeriodPath = Annotated[str, Path(pattern=r"^\d{6}$", description="Tax period YYYYMM")]
 
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 
 from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.openapi import PROBLEMS
 from fapiao.invoices import rules, service
 from fapiao.invoices.schemas import InvoiceIn, InvoiceOut, InvoicePage, invoice_view
 from fapiao.kit.errors import N_, invalid
 
-router = APIRouter(prefix="/api/v1", tags=["invoices"])
+router = APIRouter(prefix="/api/v1", tags=["invoices"], responses=PROBLEMS)
 NumberPath = Annotated[str, Path(pattern=r"^\d{20}$", description="20-digit invoice number")]
 
 

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.openapi import PROBLEMS
 from fapiao.http.types import PositiveAmount, Quantity
 from fapiao.redletter import service
 from fapiao.redletter.models import RedLetterForm
 
-router = APIRouter(prefix="/api/v1", tags=["red-letter"])
+router = APIRouter(prefix="/api/v1", tags=["red-letter"], responses=PROBLEMS)
 
 
 class FormLineIn(BaseModel):

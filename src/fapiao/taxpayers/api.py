@@ -6,12 +6,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.openapi import PROBLEMS
 from fapiao.invoices.service import credit_used
 from fapiao.kit.clock import local_date, month_key
 from fapiao.kit.errors import N_, NotFound
 from fapiao.taxpayers.models import Taxpayer
 
-router = APIRouter(prefix="/api/v1", tags=["taxpayers"])
+router = APIRouter(prefix="/api/v1", tags=["taxpayers"], responses=PROBLEMS)
 
 
 class TaxpayerOut(BaseModel):

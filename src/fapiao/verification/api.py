@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fapiao.http.deps import PlatformDep
+from fapiao.http.openapi import PUBLIC_PROBLEMS
 from fapiao.http.problems import locale_of
 from fapiao.http.types import Amount
 from fapiao.invoices import rules
@@ -17,7 +18,7 @@ from fapiao.kit.errors import N_
 from fapiao.kit.i18n import translate
 from fapiao.verification import service
 
-router = APIRouter(prefix="/api/v1", tags=["verification"])
+router = APIRouter(prefix="/api/v1", tags=["verification"], responses=PUBLIC_PROBLEMS)
 
 
 class VerifyIn(BaseModel):
