@@ -16,6 +16,7 @@ from fapiao.accounts.models import User
 from fapiao.accounts.service import Actor, load_actor
 from fapiao.db import Database
 from fapiao.invoices import rules, service
+from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.models import Invoice
 from fapiao.kit.errors import Conflict
 from fapiao.platform import Platform
@@ -35,7 +36,7 @@ def seller_actor(world: World) -> Actor:
 def request(amount: str = "100.00", key: str = "") -> service.IssueRequest:
     return service.IssueRequest(
         kind="special",
-        buyer=rules.BuyerInput(name="北京样例贸易有限公司", tax_id="91110105MA01ABCD13"),
+        buyer=BuyerInput(name="北京样例贸易有限公司", tax_id="91110105MA01ABCD13"),
         lines=[
             rules.LineInput(
                 name="软件维护",
@@ -166,3 +167,42 @@ def test_concurrent_partial_reversals_never_exceed_the_blue_invoice(world: World
         status = session.scalar(select(Invoice.status).where(Invoice.number == blue.number))
     assert reversed_total == Decimal("-900.00")
     assert status == "partially_reversed"
+
+
+def test_two_answers_to_one_form_issue_one_red_invoice(world: World) -> None:
+    from fapiao.kit.errors import FapiaoError
+    from fapiao.redletter import service as redletter
+
+    actor = seller_actor(world)
+    blue, _ = service.issue(world.platform, actor, request("1000.00"), None)
+    certified = world.client.post(
+        f"/api/v1/invoices/{blue.number}/certify",
+        json={"period": "202611", "purpose": "deduct"},
+        headers=world.as_("buyer"),
+    )
+    assert certified.status_code == 200
+    form = redletter.create_form(
+        world.platform, actor, blue.number, "04", [(1, Decimal("100.00"), None)]
+    )
+    with world.platform.database.transaction(write=False) as session:
+        buyer_id = session.scalar(select(User.id).where(User.username == "buyer"))
+        assert buyer_id is not None
+        buyer = load_actor(session, buyer_id)
+
+    def answer(platform: Platform, index: int) -> str:
+        try:
+            return redletter.decide(platform, buyer, form.id, "Y").state
+        except FapiaoError as exc:
+            return exc.code
+
+    results = in_parallel(world, answer)
+    assert results.count("04") == 1, results
+    assert results.count("REDLETTER_FORM_CLOSED") == CLIENTS - 1
+    with world.platform.database.transaction(write=False) as session:
+        reds = session.scalar(
+            select(func.count()).select_from(Invoice).where(Invoice.red_of == blue.number)
+        )
+        reversed_amount = session.scalar(
+            select(Invoice.reversed_amount).where(Invoice.number == blue.number)
+        )
+    assert reds == 1 and reversed_amount == Decimal("100.00")

@@ -112,11 +112,11 @@ def test_certified_invoice_needs_the_buyers_yes(world: World) -> None:
     assert created["deadline"].startswith("2026-11-13T02:00:00")
     waiting = world.client.get(
         "/api/v1/red-letter-forms?role=to_confirm", headers=world.as_("buyer")
-    ).json()
+    ).json()["items"]
     assert [item["id"] for item in waiting] == [created["id"]]
     mine = world.client.get(
         "/api/v1/red-letter-forms?role=initiated", headers=world.as_("seller")
-    ).json()
+    ).json()["items"]
     assert [item["id"] for item in mine] == [created["id"]]
     self_confirm = decide(world, "seller", created["id"], "Y")
     assert (
@@ -162,6 +162,16 @@ def test_form_lapses_after_72_hours(world: World) -> None:
     world.platform.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
     late = decide(world, "buyer", created["id"], "Y")
     assert late.status_code == 409 and late.json()["code"] == "REDLETTER_FORM_LAPSED"
+    from sqlalchemy import select
+
+    from fapiao.redletter.models import RedLetterForm
+
+    with world.platform.database.transaction(write=False) as session:
+        stored = session.get(RedLetterForm, created["id"])
+        assert stored is not None and stored.state == "07"  # recorded despite the 409
+        assert stored.decided_at is not None
+        assert stored.decided_at.isoformat().startswith("2026-11-13T02:00:00")
+        assert session.scalar(select(RedLetterForm.id).where(RedLetterForm.state == "02")) is None
     lapsed = world.client.get(
         f"/api/v1/red-letter-forms/{created['id']}", headers=world.as_("seller")
     ).json()
@@ -212,3 +222,53 @@ def test_only_parties_can_reverse(world: World) -> None:
     ]
     not_blue = form(world, "seller", {"blue_number": red, "reason": "01"})
     assert not_blue.status_code == 409 and not_blue.json()["code"] == "NOT_A_BLUE_INVOICE"
+
+
+def test_buyer_files_forms_only_for_certified_invoices(world: World) -> None:
+    number = issue(world)
+    refused = form(world, "buyer", {"blue_number": number, "reason": "02"})
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "BUYER_FORM_NEEDS_CERTIFICATION"
+
+
+def test_form_lists_page(world: World) -> None:
+    ids = []
+    for _ in range(3):
+        number = issue(world)
+        ids.append(form(world, "seller", {"blue_number": number, "reason": "01"}).json()["id"])
+    first = world.client.get("/api/v1/red-letter-forms?limit=2", headers=world.as_("seller")).json()
+    assert [item["id"] for item in first["items"]] == ids[::-1][:2]
+    rest = world.client.get(
+        f"/api/v1/red-letter-forms?limit=2&cursor={first['next_cursor']}",
+        headers=world.as_("seller"),
+    ).json()
+    assert [item["id"] for item in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
+    only = world.client.get("/api/v1/red-letter-forms?state=02", headers=world.as_("seller")).json()
+    assert only["items"] == []
+
+
+def test_partial_reversal_by_quantity_over_http(world: World) -> None:
+    number = issue(world)
+    bad = form(
+        world,
+        "seller",
+        {
+            "blue_number": number,
+            "reason": "02",
+            "lines": [{"line_no": 1, "amount": "10.00", "quantity": "999"}],
+        },
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["code"] == "REVERSAL_QUANTITY_EXCEEDS_REMAINING"
+    good = form(
+        world,
+        "seller",
+        {
+            "blue_number": number,
+            "reason": "02",
+            "lines": [{"line_no": 1, "amount": "100.00", "quantity": "1"}],
+        },
+    )
+    assert good.status_code == 201, good.text
+    red = get(world, good.json()["red_invoice_number"])
+    assert (red["lines"][0]["quantity"], red["lines"][0]["amount"]) == ("-1", "-100.00")

@@ -67,11 +67,22 @@ def test_only_the_seller_voids(world: World) -> None:
 
 def test_invoice_with_an_open_red_letter_form_cannot_be_voided(world: World) -> None:
     number = issue(world, medium="paper")
+    certify = world.client.post(
+        f"/api/v1/invoices/{number}/certify",
+        json={"period": "202611", "purpose": "deduct"},
+        headers=world.as_("buyer"),
+    )
+    assert certify.status_code == 200
     form = world.client.post(
         "/api/v1/red-letter-forms",
         json={"blue_number": number, "reason": "01"},
-        headers=world.as_("buyer"),
+        headers=world.as_("seller"),
     )
-    assert form.status_code == 201 and form.json()["state"] == "03"
+    assert form.status_code == 201 and form.json()["state"] == "02"
+    # The buyer withdraws its tick while the form still waits for its answer.
+    withdrawn = world.client.delete(
+        f"/api/v1/invoices/{number}/certify", headers=world.as_("buyer")
+    )
+    assert withdrawn.status_code == 200
     response = void(world, number)
     assert response.status_code == 409 and response.json()["code"] == "REDLETTER_FORM_PENDING"

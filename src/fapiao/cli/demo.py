@@ -13,6 +13,7 @@ from fapiao.accounts.models import User
 from fapiao.cli.context import console, state
 from fapiao.invoices import rules
 from fapiao.invoices import service as invoices
+from fapiao.invoices.buyer import BuyerInput
 from fapiao.platform import Platform
 from fapiao.taxpayers import service as taxpayers
 
@@ -69,7 +70,7 @@ def seed(platform: Platform) -> bool:
     ):
         request = invoices.IssueRequest(
             kind=kind,
-            buyer=rules.BuyerInput(name=BUYER[1], tax_id=BUYER[0]),
+            buyer=BuyerInput(name=BUYER[1], tax_id=BUYER[0]),
             lines=[
                 rules.LineInput(
                     name="软件开发服务",

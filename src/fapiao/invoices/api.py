@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.invoices import rules, service
+from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.schemas import InvoiceIn, InvoiceOut, InvoicePage, invoice_view
 from fapiao.kit.errors import N_, invalid
 
@@ -22,7 +23,7 @@ def to_request(body: InvoiceIn) -> service.IssueRequest:
     return service.IssueRequest(
         kind=body.kind,
         medium=body.medium,
-        buyer=rules.BuyerInput(**body.buyer.model_dump()),
+        buyer=BuyerInput(**body.buyer.model_dump()),
         lines=[rules.LineInput(**line.model_dump()) for line in body.lines],
         prices_include_tax=body.prices_include_tax,
         remarks=body.remarks,

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from fapiao.kit.errors import N_, FieldError, ValidationFailed
-from fapiao.kit.money import CENT, ZERO, round2, round_places
+from fapiao.kit.money import ZERO, round2, round_places
 from fapiao.kit.words import amount_in_words
 
 RATES: dict[str, Decimal] = {
@@ -143,7 +143,7 @@ def compute_line(
     # `gross` is the line value as the client priced it: before tax, or including tax.
     if quantity is not None and price is not None:
         gross = round2(quantity * price)
-        if given is not None and abs(given - quantity * price) > CENT:
+        if given is not None and given != gross:
             errors.append(
                 FieldError(
                     f"{field}.amount",
@@ -163,6 +163,11 @@ def compute_line(
             FieldError(f"{field}.amount", "AMOUNT_NOT_POSITIVE", N_("The amount must be positive."))
         )
         return None
+    if gross > MAX_TOTAL:
+        errors.append(
+            FieldError(f"{field}.amount", "LINE_TOO_LARGE", N_("The line amount is too large."))
+        )
+        return None
 
     if include_tax:
         amount = round2(gross / (1 + rate))
@@ -173,6 +178,9 @@ def compute_line(
     tax = expected_tax
     if data.tax is not None:
         exact = amount * rate if not include_tax else gross * rate / (1 + rate)
+        if data.tax < ZERO:
+            errors.append(FieldError(f"{field}.tax", "TAX_NEGATIVE", N_("Tax cannot be negative.")))
+            return None
         if rate == ZERO and data.tax != ZERO:
             errors.append(
                 FieldError(
@@ -235,7 +243,32 @@ def compute_invoice(
     issue_date: date,
     tolerances: Tolerances,
 ) -> tuple[list[Line], Totals]:
-    """All lines and totals of a blue invoice; raises ValidationFailed with every bad field."""
+    """All lines and totals of a blue invoice; raises ValidationFailed with every bad field.
+
+    Products of 16+13-digit quantities and prices have up to 58 significant digits; the
+    default 28-digit context would round them once before the half-up rounding to cents
+    (a wrong cent), or fail on quantize. Work exactly, round once."""
+    with localcontext() as context:
+        context.prec = 80
+        return _compute_invoice(
+            inputs,
+            short_name_of,
+            include_tax=include_tax,
+            taxpayer_kind=taxpayer_kind,
+            issue_date=issue_date,
+            tolerances=tolerances,
+        )
+
+
+def _compute_invoice(
+    inputs: Sequence[LineInput],
+    short_name_of: Callable[[str], str | None],
+    *,
+    include_tax: bool,
+    taxpayer_kind: str,
+    issue_date: date,
+    tolerances: Tolerances,
+) -> tuple[list[Line], Totals]:
     errors: list[FieldError] = []
     lines: list[Line] = []
     for index, data in enumerate(inputs):
@@ -296,201 +329,3 @@ def compute_invoice(
             [FieldError("lines", "INVOICE_TOTAL_TOO_LARGE", N_("The invoice total is too large."))]
         )
     return lines, totals
-
-
-@dataclass(frozen=True)
-class Reversal:
-    """What is to be reversed on one blue line (positive numbers)."""
-
-    line_no: int
-    amount: Decimal
-    tax: Decimal
-    quantity: Decimal | None
-
-
-def plan_reversal(
-    blue_lines: Sequence[Line],
-    reversed_so_far: dict[int, tuple[Decimal, Decimal]],
-    requested: Sequence[tuple[int, Decimal, Decimal | None]] | None,
-) -> list[Reversal]:
-    """The reversals a red-letter form asks for, checked so that the red invoices against a
-    blue line can never add up to more than the line. `requested` None means everything
-    that is left; `reversed_so_far` maps line_no to (amount, tax) already reversed."""
-    by_no = {line.line_no: line for line in blue_lines}
-    errors: list[FieldError] = []
-    plan: list[Reversal] = []
-
-    def remaining(line: Line) -> tuple[Decimal, Decimal]:
-        done_amount, done_tax = reversed_so_far.get(line.line_no, (ZERO, ZERO))
-        return line.amount - done_amount, line.tax - done_tax
-
-    if requested is None:
-        for line in blue_lines:
-            left_amount, left_tax = remaining(line)
-            if left_amount > ZERO or left_tax > ZERO:
-                quantity = line.quantity if left_amount == line.amount else None
-                plan.append(Reversal(line.line_no, left_amount, left_tax, quantity))
-        if not plan:
-            raise ValidationFailed(
-                [
-                    FieldError(
-                        "blue_number", "ALREADY_FULLY_REVERSED", N_("Nothing is left to reverse.")
-                    )
-                ]
-            )
-        return plan
-
-    seen: set[int] = set()
-    for index, (line_no, amount, quantity) in enumerate(requested):
-        field = f"lines.{index}"
-        found = by_no.get(line_no)
-        if found is None or line_no in seen:
-            errors.append(
-                FieldError(
-                    f"{field}.line_no",
-                    "LINE_NOT_FOUND" if found is None else "LINE_REPEATED",
-                    N_("Line {line_no} is not on the blue invoice, or is given twice."),
-                    {"line_no": line_no},
-                )
-            )
-            continue
-        seen.add(line_no)
-        left_amount, left_tax = remaining(found)
-        if amount <= ZERO or amount > left_amount:
-            errors.append(
-                FieldError(
-                    f"{field}.amount",
-                    "REVERSAL_EXCEEDS_REMAINING",
-                    N_("The amount to reverse must be above 0 and at most {remaining}."),
-                    {"remaining": f"{left_amount}"},
-                )
-            )
-            continue
-        if amount == left_amount:
-            tax = left_tax
-        else:
-            tax = min(round2(amount * RATES[found.tax_rate]), left_tax)
-        plan.append(Reversal(line_no, amount, tax, quantity))
-    if errors:
-        raise ValidationFailed(errors)
-    return plan
-
-
-def red_lines(blue_lines: Sequence[Line], plan: Sequence[Reversal]) -> list[Line]:
-    """Negative lines of the red invoice for a reversal plan."""
-    by_no = {line.line_no: line for line in blue_lines}
-    result = []
-    for position, item in enumerate(plan, start=1):
-        blue = by_no[item.line_no]
-        quantity = -item.quantity if item.quantity is not None else None
-        result.append(
-            Line(
-                line_no=position,
-                name=blue.name,
-                tax_code=blue.tax_code,
-                short_name=blue.short_name,
-                spec=blue.spec,
-                unit=blue.unit,
-                quantity=quantity,
-                unit_price=blue.unit_price if quantity is not None else None,
-                amount=-item.amount,
-                tax_rate=blue.tax_rate,
-                tax=-item.tax,
-                blue_line_no=blue.line_no,
-            )
-        )
-    return result
-
-
-def blue_status(
-    total_amount: Decimal, total_tax: Decimal, rev_amount: Decimal, rev_tax: Decimal
-) -> str:
-    """normal → partially_reversed → fully_reversed, from the running red totals."""
-    if rev_amount == ZERO and rev_tax == ZERO:
-        return "normal"
-    if rev_amount >= total_amount and rev_tax >= total_tax:
-        return "fully_reversed"
-    return "partially_reversed"
-
-
-@dataclass(frozen=True)
-class BuyerInput:
-    name: str
-    tax_id: str | None = None
-    address: str = ""
-    phone: str = ""
-    bank: str = ""
-    account: str = ""
-    email: str = ""
-    natural_person: bool = False
-
-
-_TAX_ID_HINTS = {
-    "SPACES": N_("{value} is not a valid taxpayer ID: remove the spaces."),
-    "LOWERCASE": N_("{value} is not a valid taxpayer ID: letters must be upper case."),
-    "CHECK_CHAR": N_(
-        "{value} is not a valid taxpayer ID: the last character does not match the others "
-        "(a typing error?)."
-    ),
-    "LENGTH": N_(
-        "{value} is not a valid taxpayer ID: a unified social credit code has 18 characters."
-    ),
-    "OTHER": N_("{value} is not a valid taxpayer ID."),
-}
-
-
-def tax_id_problem(value: str) -> str:
-    """The most useful reason a taxpayer ID was refused, for the message."""
-    from fapiao.kit.taxid import describe_uscc_error
-
-    if value != value.strip() or " " in value:
-        return "SPACES"
-    if value != value.upper():
-        return "LOWERCASE"
-    if len(value) != 18:
-        return "LENGTH" if len(value) not in (15, 17, 20) else "OTHER"
-    problem = describe_uscc_error(value)
-    return "CHECK_CHAR" if problem == "CHECK_CHAR" else "OTHER"
-
-
-def check_buyer(
-    kind: str, buyer: BuyerInput, seller_tax_id: str, classify: Callable[[str], str | None]
-) -> list[FieldError]:
-    """Buyer rules of domain.md §1 and §3: special invoices need an enterprise tax ID;
-    an ordinary invoice to a natural person may omit it."""
-    errors: list[FieldError] = []
-    if not buyer.name.strip():
-        errors.append(FieldError("buyer.name", "FIELD_REQUIRED", N_("This field is required.")))
-    if kind == "special" and buyer.natural_person:
-        errors.append(
-            FieldError(
-                "buyer.natural_person",
-                "SPECIAL_TO_NATURAL_PERSON",
-                N_("A special invoice cannot be issued to a natural person."),
-            )
-        )
-    if not buyer.tax_id:
-        if kind == "special" or not buyer.natural_person:
-            errors.append(
-                FieldError(
-                    "buyer.tax_id",
-                    "BUYER_TAX_ID_REQUIRED",
-                    N_("The buyer's taxpayer ID is required for this invoice."),
-                )
-            )
-        return errors
-    id_kind = classify(buyer.tax_id)
-    if id_kind is None or (id_kind == "resident_id" and not buyer.natural_person):
-        errors.append(
-            FieldError(
-                "buyer.tax_id",
-                "BUYER_TAX_ID_INVALID",
-                _TAX_ID_HINTS[tax_id_problem(buyer.tax_id)],
-                {"value": buyer.tax_id},
-            )
-        )
-    elif buyer.tax_id == seller_tax_id:
-        errors.append(
-            FieldError("buyer.tax_id", "BUYER_IS_SELLER", N_("The buyer cannot be the seller."))
-        )
-    return errors

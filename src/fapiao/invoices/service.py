@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from fapiao.accounts.service import Actor
 from fapiao.dbsql import insert_ignore
 from fapiao.invoices import rules
+from fapiao.invoices.buyer import BuyerInput, check_buyer
 from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, InvoiceLine
 from fapiao.invoices.numbering import prefix_for
 from fapiao.kit import taxcodes
@@ -33,7 +34,7 @@ from fapiao.taxpayers.models import Taxpayer
 @dataclass(frozen=True)
 class IssueRequest:
     kind: str
-    buyer: rules.BuyerInput
+    buyer: BuyerInput
     lines: Sequence[rules.LineInput]
     medium: str = "electronic"
     prices_include_tax: bool = False
@@ -123,7 +124,12 @@ def issue(
                 select(Taxpayer.name).where(Taxpayer.tax_id == request.buyer.tax_id)
             )
 
-    errors = rules.check_buyer(request.kind, request.buyer, seller_tax_id, classify_tax_id)
+    errors = check_buyer(
+        request.kind,
+        request.buyer,
+        seller_tax_id,
+        lambda value: classify_tax_id(value, today=issue_date),
+    )
     if registered_name is not None and registered_name != request.buyer.name.strip():
         # A registered buyer receives the invoice in its tax account: its name must be
         # the registered one, or the wrong company would appear on the invoice.

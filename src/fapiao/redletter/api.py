@@ -6,13 +6,13 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.types import PositiveAmount, Quantity
-from fapiao.redletter import service
+from fapiao.redletter import rules, service
 from fapiao.redletter.models import RedLetterForm
 
 router = APIRouter(prefix="/api/v1", tags=["red-letter"], responses=PROBLEMS)
@@ -103,19 +103,34 @@ def get_form(
     form_id: Annotated[int, Path(ge=1, le=2**62)], platform: PlatformDep, actor: ActorDep
 ) -> dict[str, Any]:
     """One form, for its seller or buyer (or an officer)."""
+    now = platform.clock.now()
+    with platform.database.transaction(write=False) as session:
+        form = service.get_form(session, actor, form_id)
+        if not rules.is_lapsed(form.state, form.deadline, now):
+            return form_view(form)
+    # Lapse is a fact of time: record it, then report it.
     with platform.database.transaction() as session:
-        service.expire_lapsed(session, platform.clock.now(), form_id=form_id)
+        service.expire_lapsed(session, now, form_id=form_id)
         return form_view(service.get_form(session, actor, form_id))
 
 
-@router.get("/red-letter-forms", response_model=list[FormOut])
+class FormPage(BaseModel):
+    items: list[FormOut]
+    next_cursor: int | None
+
+
+@router.get("/red-letter-forms", response_model=FormPage)
 def list_forms(
     platform: PlatformDep,
     actor: ActorDep,
     role: Literal["initiated", "to_confirm"] = "initiated",
     state: Literal["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"] | None = None,
-) -> list[dict[str, Any]]:
-    """Forms I filed, or forms waiting for my answer."""
+    cursor: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Forms I filed, or forms waiting for my answer, newest first, a page at a time."""
     with platform.database.transaction() as session:
-        forms = service.list_forms(session, actor, role, state, platform.clock.now())
-        return [form_view(form) for form in forms]
+        service.expire_lapsed(session, platform.clock.now(), actor=actor)
+        forms = service.list_forms(session, actor, role, state, limit=limit + 1, before=cursor)
+        next_cursor = forms[limit - 1].id if len(forms) > limit else None
+        return {"items": [form_view(form) for form in forms[:limit]], "next_cursor": next_cursor}

@@ -6,20 +6,22 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
 from fapiao.invoices import rules as invoice_rules
 from fapiao.invoices import service as invoices
+from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.models import Invoice, InvoiceLine
 from fapiao.kit.clock import local_date, month_key
 from fapiao.kit.errors import N_, Conflict, Forbidden, NotFound
 from fapiao.kit.money import ZERO
 from fapiao.outbox.service import emit
 from fapiao.platform import Platform
-from fapiao.redletter import rules
+from fapiao.redletter import arithmetic, rules
 from fapiao.redletter.models import RedLetterForm
 from fapiao.taxpayers.models import Taxpayer
 
@@ -61,17 +63,24 @@ def blue_lines(invoice: Invoice) -> list[invoice_rules.Line]:
     ]
 
 
-def reversed_by_line(session: Session, blue_number: str) -> dict[int, tuple[Decimal, Decimal]]:
-    """Amount and tax already reversed per blue line (positive), from the red invoices."""
+def reversed_by_line(session: Session, blue_number: str) -> dict[int, arithmetic.Reversed]:
+    """What the red invoices against a blue invoice have reversed, per blue line."""
     rows = session.execute(
-        select(InvoiceLine.blue_line_no, func.sum(InvoiceLine.amount), func.sum(InvoiceLine.tax))
+        select(InvoiceLine.blue_line_no, InvoiceLine.amount, InvoiceLine.tax, InvoiceLine.quantity)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(Invoice.red_of == blue_number, Invoice.status != "voided")
-        .group_by(InvoiceLine.blue_line_no)
     ).all()
-    return {
-        int(no): (-Decimal(amount), -Decimal(tax)) for no, amount, tax in rows if no is not None
-    }
+    totals: dict[int, arithmetic.Reversed] = {}
+    for line_no, amount, tax, quantity in rows:
+        if line_no is None:
+            continue
+        done = totals.get(line_no, arithmetic.Reversed())
+        totals[line_no] = arithmetic.Reversed(
+            amount=done.amount - amount,
+            tax=done.tax - tax,
+            quantity=done.quantity - (quantity or ZERO),
+        )
+    return totals
 
 
 def _check_blue(blue: Invoice) -> None:
@@ -110,12 +119,19 @@ def create_form(
                 N_("Red-letter form {id} for this invoice is still waiting for an answer."),
                 params={"id": pending},
             )
-        plan = invoice_rules.plan_reversal(
+        plan = arithmetic.plan_reversal(
             blue_lines(blue), reversed_by_line(session, blue_number), requested
         )
-        # The buyer's certification (用途确认) means the buyer must agree; a buyer's own
-        # request always needs the seller's answer.
-        needs_confirmation = blue.cert_period is not None or party == "buyer"
+        if party == "buyer" and blue.cert_period is None:
+            raise Conflict(
+                "BUYER_FORM_NEEDS_CERTIFICATION",
+                N_(
+                    "The buyer files a red-letter form only for an invoice it has certified; "
+                    "ask the seller to reverse this one."
+                ),
+            )
+        # Once the buyer has certified (用途确认) the invoice, the other party must agree.
+        needs_confirmation = blue.cert_period is not None
         state = rules.opening_state(party, needs_confirmation)
         form = RedLetterForm(
             blue_number=blue_number,
@@ -170,9 +186,9 @@ def _event(form: RedLetterForm) -> dict[str, object]:
     return {"form_id": form.id, "blue_number": form.blue_number, "state": form.state}
 
 
-def _plan_of(form: RedLetterForm) -> list[invoice_rules.Reversal]:
+def _plan_of(form: RedLetterForm) -> list[arithmetic.Reversal]:
     return [
-        invoice_rules.Reversal(
+        arithmetic.Reversal(
             line_no=item["line_no"],
             amount=Decimal(item["amount"]),
             tax=Decimal(item["tax"]),
@@ -188,25 +204,27 @@ def _issue_red(
     actor: Actor,
     blue: Invoice,
     form: RedLetterForm,
-    plan: Sequence[invoice_rules.Reversal],
+    plan: Sequence[arithmetic.Reversal],
     number: str,
     now: datetime,
 ) -> Invoice:
     """Issue the red invoice of a form and move the blue invoice's status along."""
+    if form.red_invoice_number is not None:
+        raise Conflict("REDLETTER_FORM_CLOSED", N_("The form is no longer waiting for an answer."))
     # Re-checked under the blue invoice's row lock: the sum of red never passes the blue.
-    invoice_rules.plan_reversal(
+    arithmetic.plan_reversal(
         blue_lines(blue),
         reversed_by_line(session, blue.number),
         [(item.line_no, item.amount, item.quantity) for item in plan],
     )
-    lines = invoice_rules.red_lines(blue_lines(blue), plan)
+    lines = arithmetic.red_lines(blue_lines(blue), plan)
     totals = invoice_rules.totals_of(lines)
     seller = session.get(Taxpayer, blue.seller_id)
     assert seller is not None
     request = invoices.IssueRequest(
         kind=blue.kind,
         medium=blue.medium,
-        buyer=invoice_rules.BuyerInput(
+        buyer=BuyerInput(
             name=blue.buyer_name,
             tax_id=blue.buyer_tax_id,
             address=blue.buyer_address,
@@ -228,7 +246,7 @@ def _issue_red(
     session.add(red)
     blue.reversed_amount = blue.reversed_amount - totals.amount
     blue.reversed_tax = blue.reversed_tax - totals.tax
-    blue.status = invoice_rules.blue_status(
+    blue.status = arithmetic.blue_status(
         blue.total_amount, blue.total_tax, blue.reversed_amount, blue.reversed_tax
     )
     # Credit comes back only within the month of the blue invoice (docs/rules.md).
@@ -249,22 +267,50 @@ def _issue_red(
 
 
 def expire_lapsed(
-    session: Session, now: datetime, *, form_id: int | None = None, blue_number: str | None = None
+    session: Session,
+    now: datetime,
+    *,
+    form_id: int | None = None,
+    blue_number: str | None = None,
+    actor: Actor | None = None,
 ) -> int:
-    """Move pending forms past their 72-hour deadline to state 07; returns how many."""
-    query = update(RedLetterForm).where(
+    """Move pending forms past their deadline to state 07 (lapsed at the deadline) and tell
+    the initiator through the outbox; returns how many lapsed."""
+    query = select(RedLetterForm).where(
         RedLetterForm.state.in_(rules.PENDING), RedLetterForm.deadline <= now
     )
     if form_id is not None:
         query = query.where(RedLetterForm.id == form_id)
     if blue_number is not None:
         query = query.where(RedLetterForm.blue_number == blue_number)
-    result = session.execute(query.values(state=rules.VOID_LAPSED, decided_at=now))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    if actor is not None:
+        query = query.where(_involving(actor))
+    forms = list(session.scalars(query.with_for_update(skip_locked=True)))
+    for form in forms:
+        form.state = rules.VOID_LAPSED
+        form.decided_at = form.deadline
+        emit(
+            session,
+            "redletter.decided",
+            form.initiator_taxpayer_id,
+            str(form.id),
+            _event(form),
+            now,
+        )
+    session.flush()
+    return len(forms)
 
 
-def get_form(session: Session, actor: Actor, form_id: int) -> RedLetterForm:
-    form = session.get(RedLetterForm, form_id)
+def _involving(actor: Actor) -> Any:
+    return (RedLetterForm.seller_id == actor.taxpayer_id) | (
+        RedLetterForm.buyer_tax_id == actor.tax_id
+    )
+
+
+def get_form(
+    session: Session, actor: Actor, form_id: int, *, for_update: bool = False
+) -> RedLetterForm:
+    form = session.get(RedLetterForm, form_id, with_for_update=for_update)
     if form is None or (party_of(actor, form) is None and not actor.is_officer):
         raise _form_not_found(form_id)
     return form
@@ -275,9 +321,12 @@ def decide(platform: Platform, actor: Actor, form_id: int, decision: str) -> Red
     actor.require_write()
     now = platform.clock.now()
     red_number = platform.numbers.next(_prefix(platform, now)) if decision == "Y" else ""
+    # The lapse is committed on its own, so a late answer leaves the form recorded as lapsed.
     with platform.database.transaction() as session:
         expire_lapsed(session, now, form_id=form_id)
-        form = get_form(session, actor, form_id)
+    with platform.database.transaction() as session:
+        # Locked: two answers at once must not both issue a red invoice.
+        form = get_form(session, actor, form_id, for_update=True)
         party = party_of(actor, form)
         if form.state == rules.VOID_LAPSED:
             raise Conflict(
@@ -317,25 +366,29 @@ def _seller_actor(session: Session, blue: Invoice) -> Actor:
 
 
 def list_forms(
-    session: Session, actor: Actor, role: str, state: str | None, now: datetime
+    session: Session,
+    actor: Actor,
+    role: str,
+    state: str | None,
+    *,
+    limit: int,
+    before: int | None,
 ) -> list[RedLetterForm]:
+    """A page of forms the actor filed, or that wait for its answer, newest first. The
+    caller expires the actor's lapsed forms first (expire_lapsed with actor=)."""
     if actor.taxpayer_id is None:
         return []
     query = select(RedLetterForm)
     if role == "to_confirm":
         query = query.where(
-            RedLetterForm.initiator_taxpayer_id != actor.taxpayer_id,
-            (RedLetterForm.seller_id == actor.taxpayer_id)
-            | (RedLetterForm.buyer_tax_id == actor.tax_id),
+            RedLetterForm.initiator_taxpayer_id != actor.taxpayer_id, _involving(actor)
         )
+        if state is None:
+            query = query.where(RedLetterForm.state.in_(rules.PENDING))
     else:
         query = query.where(RedLetterForm.initiator_taxpayer_id == actor.taxpayer_id)
-    # Lapse is a fact of time: record it before reporting states (the caller's
-    # transaction is a write transaction for that reason).
-    expire_lapsed(session, now)
-    forms = list(session.scalars(query.order_by(RedLetterForm.id.desc()).limit(500)))
-    if role == "to_confirm" and state is None:
-        forms = [form for form in forms if form.state in rules.PENDING]
     if state is not None:
-        forms = [form for form in forms if form.state == state]
-    return forms
+        query = query.where(RedLetterForm.state == state)
+    if before is not None:
+        query = query.where(RedLetterForm.id < before)
+    return list(session.scalars(query.order_by(RedLetterForm.id.desc()).limit(limit)))

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fapiao.invoices import rules
+from fapiao.invoices.buyer import BuyerInput, check_buyer
 from fapiao.kit.errors import ValidationFailed
 
 D = Decimal
@@ -140,13 +141,13 @@ def test_display_name_is_not_prefixed_twice() -> None:
 
 def test_buyer_rules() -> None:
     def check(kind: str, **kw) -> list[str]:
-        buyer = rules.BuyerInput(**{"name": "某某", **kw})
+        buyer = BuyerInput(**{"name": "某某", **kw})
         classify = {
             "91110105MA01ABCD13": "uscc",
             "91110108551385082Q": "uscc",
             "110101199003074514": "resident_id",
         }.get
-        return [e.code for e in rules.check_buyer(kind, buyer, "91110108551385082Q", classify)]
+        return [e.code for e in check_buyer(kind, buyer, "91110108551385082Q", classify)]
 
     assert check("special", tax_id="91110105MA01ABCD13") == []
     assert check("special") == ["BUYER_TAX_ID_REQUIRED"]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from fapiao.invoices import rules as inv
 from fapiao.kit.errors import ValidationFailed
+from fapiao.redletter import arithmetic as ar
 from fapiao.redletter import rules
 
 D = Decimal
@@ -70,12 +71,12 @@ def blue(*amounts: str, rate: str = "0.13") -> list[inv.Line]:
 
 def test_full_reversal_takes_everything_left() -> None:
     lines = blue("100.00", "50.00")
-    plan = inv.plan_reversal(lines, {1: (D("40.00"), D("5.20"))}, None)
+    plan = ar.plan_reversal(lines, {1: ar.Reversed(D("40.00"), D("5.20"))}, None)
     assert [(p.line_no, p.amount, p.tax) for p in plan] == [
         (1, D("60.00"), D("7.80")),
         (2, D("50.00"), D("6.50")),
     ]
-    red = inv.red_lines(lines, plan)
+    red = ar.red_lines(lines, plan)
     assert [r.amount for r in red] == [D("-60.00"), D("-50.00")]
     assert red[0].blue_line_no == 1
 
@@ -83,10 +84,10 @@ def test_full_reversal_takes_everything_left() -> None:
 def test_partial_reversal_cannot_exceed_line() -> None:
     lines = blue("100.00")
     with pytest.raises(ValidationFailed) as exc:
-        inv.plan_reversal(lines, {1: (D("90.00"), D("11.70"))}, [(1, D("10.01"), None)])
+        ar.plan_reversal(lines, {1: ar.Reversed(D("90.00"), D("11.70"))}, [(1, D("10.01"), None)])
     assert exc.value.errors[0].code == "REVERSAL_EXCEEDS_REMAINING"
     with pytest.raises(ValidationFailed):
-        inv.plan_reversal(lines, {}, [(2, D("1.00"), None)])
+        ar.plan_reversal(lines, {}, [(2, D("1.00"), None)])
 
 
 @settings(max_examples=200)
@@ -98,22 +99,40 @@ def test_partial_reversal_cannot_exceed_line() -> None:
 )
 def test_red_never_exceeds_blue(requests: list[Decimal], rate: str) -> None:
     lines = blue("999.99", rate=rate)
-    done: dict[int, tuple[Decimal, Decimal]] = {}
+    done: dict[int, ar.Reversed] = {}
     for amount in requests:
         try:
-            plan = inv.plan_reversal(lines, done, [(1, amount, None)])
+            plan = ar.plan_reversal(lines, done, [(1, amount, None)])
         except ValidationFailed:
             continue
         for item in plan:
-            a, t = done.get(item.line_no, (D(0), D(0)))
-            done[item.line_no] = (a + item.amount, t + item.tax)
-        a, t = done[1]
-        assert a <= lines[0].amount and t <= lines[0].tax
-    a, t = done.get(1, (D(0), D(0)))
-    if a == lines[0].amount:
-        assert t == lines[0].tax  # the last reversal takes exactly the remaining tax
-    assert inv.blue_status(lines[0].amount, lines[0].tax, a, t) in (
-        "normal",
-        "partially_reversed",
-        "fully_reversed",
+            before = done.get(item.line_no, ar.Reversed())
+            done[item.line_no] = ar.Reversed(before.amount + item.amount, before.tax + item.tax)
+        assert done[1].amount <= lines[0].amount and done[1].tax <= lines[0].tax
+    total = done.get(1, ar.Reversed())
+    if total.amount == lines[0].amount:
+        assert total.tax == lines[0].tax  # the last reversal takes exactly the remaining tax
+    status = ar.blue_status(lines[0].amount, lines[0].tax, total.amount, total.tax)
+    assert status == (
+        "fully_reversed"
+        if total.amount == lines[0].amount
+        else "partially_reversed"
+        if total.amount
+        else "normal"
     )
+
+
+def test_partial_reversal_by_quantity() -> None:
+    lines = [
+        inv.Line(1, "货物", "1", "货物", "", "", D("2"), D("100"), D("200.00"), "0.13", D("26.00"))
+    ]
+    plan = ar.plan_reversal(lines, {}, [(1, D("100.00"), D("1"))])
+    assert plan[0].quantity == D("1") and plan[0].tax == D("13.00")
+    with pytest.raises(ValidationFailed) as exc:
+        ar.plan_reversal(lines, {}, [(1, D("10.00"), D("999"))])
+    assert exc.value.errors[0].code == "REVERSAL_QUANTITY_EXCEEDS_REMAINING"
+    with pytest.raises(ValidationFailed) as exc:
+        ar.plan_reversal(lines, {}, [(1, D("10.00"), D("1"))])
+    assert exc.value.errors[0].code == "REVERSAL_QUANTITY_MISMATCH"
+    rest = ar.plan_reversal(lines, {1: ar.Reversed(D("100.00"), D("13.00"), D("1"))}, None)
+    assert (rest[0].amount, rest[0].quantity) == (D("100.00"), D("1"))
