@@ -45,6 +45,9 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
     """One row per (backend, server configuration)."""
     table = []
     for backend, data in results["backends"].items():
+        if "skipped" in data:
+            table.append([backend, "skipped", data["skipped"][:80], *[""] * (len(HEADERS) - 3)])
+            continue
         raw = data["raw"]
         for http in data["http"]:
             ratio = http["invoices_per_s"] / raw["invoices_per_s"] if raw["invoices_per_s"] else 0

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "settings": {
-            "command": "bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "command": " ".join(["bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
             "clients": args.clients,
             "seconds": args.seconds,
             "warmup": args.warmup,
@@ -184,7 +184,13 @@ def main(argv: list[str] | None = None) -> int:
         "backends": {},
     }
     for backend in backends:
-        results["backends"][backend] = bench_backend(backend, args, results["versions"])
+        try:
+            results["backends"][backend] = bench_backend(backend, args, results["versions"])
+        except RuntimeError as exc:  # PgUnavailable is one: no PostgreSQL server here
+            if type(exc).__name__ != "PgUnavailable":
+                raise
+            console.print(f"[yellow]{backend} skipped: {exc}[/yellow]")
+            results["backends"][backend] = {"skipped": str(exc)}
     results["contention"].update(
         load_average_after=machine.load_average(), calibration_ms_after=machine.calibration_ms()
     )

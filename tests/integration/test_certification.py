@@ -102,3 +102,23 @@ def test_an_empty_period_cannot_be_confirmed(world: World) -> None:
         "/api/v1/certification-periods/202611/confirm", headers=world.as_("seller")
     )
     assert response.status_code == 409 and response.json()["code"] == "PERIOD_EMPTY"
+
+
+def test_period_totals_are_net_of_reversals(world: World) -> None:
+    number = issue(world)
+    assert certify(world, number).status_code == 200
+    form = world.client.post(
+        "/api/v1/red-letter-forms",
+        json={"blue_number": number, "reason": "04", "lines": [{"line_no": 1, "amount": "100.00"}]},
+        headers=world.as_("seller"),
+    ).json()
+    agreed = world.client.post(
+        f"/api/v1/red-letter-forms/{form['id']}/decision",
+        json={"decision": "Y"},
+        headers=world.as_("buyer"),
+    )
+    assert agreed.status_code == 200
+    summary = world.client.get(
+        "/api/v1/certification-periods/202611", headers=world.as_("buyer")
+    ).json()
+    assert (summary["deduct_amount"], summary["deduct_tax"]) == ("100.00", "13.00")

@@ -206,3 +206,51 @@ def test_two_answers_to_one_form_issue_one_red_invoice(world: World) -> None:
             select(Invoice.reversed_amount).where(Invoice.number == blue.number)
         )
     assert reds == 1 and reversed_amount == Decimal("100.00")
+
+
+def test_confirming_a_period_races_with_withdrawal_safely(world: World) -> None:
+    from fapiao.certification import service as certification
+    from fapiao.kit.errors import FapiaoError
+
+    actor = seller_actor(world)
+    blue, _ = service.issue(world.platform, actor, request("1000.00"), None)
+    with world.platform.database.transaction(write=False) as session:
+        buyer_id = session.scalar(select(User.id).where(User.username == "buyer"))
+        assert buyer_id is not None
+        buyer = load_actor(session, buyer_id)
+    with world.platform.database.transaction() as session:
+        certification.certify(
+            session,
+            buyer,
+            blue.number,
+            period="202611",
+            purpose="deduct",
+            reason=None,
+            reason_text=None,
+            now=world.platform.clock.now(),
+        )
+
+    def act(platform: Platform, index: int) -> str:
+        try:
+            with platform.database.transaction() as session:
+                if index % 2:
+                    certification.withdraw(session, buyer, blue.number, platform.clock.now())
+                    return "withdrawn"
+                certification.confirm(session, buyer, "202611", platform.clock.now())
+                return "confirmed"
+        except FapiaoError as exc:
+            return exc.code
+
+    results = in_parallel(world, act)
+    assert all(isinstance(r, str) for r in results), [
+        r for r in results if isinstance(r, Exception)
+    ]
+    assert results.count("confirmed") <= 1 and results.count("withdrawn") <= 1
+    with world.platform.database.transaction(write=False) as session:
+        summary = certification.summary(
+            session, buyer.taxpayer_id or 0, buyer.tax_id or "", "202611"
+        )
+    if summary.confirmed_at is not None:
+        assert summary.count == 1 and "withdrawn" not in results  # signed as it stood
+    else:
+        assert summary.count == 0 and "withdrawn" in results

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
 from fapiao.certification import rules
 from fapiao.certification.models import CertificationPeriod
+from fapiao.db import Cents
+from fapiao.dbsql import insert_ignore
 from fapiao.invoices import service as invoices
 from fapiao.invoices.models import Invoice
 from fapiao.kit.clock import local_date
@@ -26,9 +28,24 @@ def _require_buyer(actor: Actor, invoice: Invoice) -> int:
     return taxpayer_id
 
 
-def is_confirmed(session: Session, taxpayer_id: int, period: str) -> bool:
-    row = session.get(CertificationPeriod, (taxpayer_id, period))
-    return row is not None and row.confirmed_at is not None
+def lock_period(session: Session, taxpayer_id: int, period: str) -> CertificationPeriod:
+    """The buyer's period row, created if needed and locked: certify, withdraw and confirm
+    all take this lock first, so nothing changes in a period while it is being signed."""
+    session.execute(
+        insert_ignore(session, CertificationPeriod, {"taxpayer_id": taxpayer_id, "period": period})
+    )
+    record = session.get(CertificationPeriod, (taxpayer_id, period), with_for_update=True)
+    assert record is not None
+    return record
+
+
+def _refuse_confirmed(record: CertificationPeriod) -> None:
+    if record.confirmed_at is not None:
+        raise Conflict(
+            "PERIOD_CONFIRMED",
+            N_("Period {period} is already confirmed."),
+            params={"period": record.period},
+        )
 
 
 def certify(
@@ -42,8 +59,10 @@ def certify(
     reason_text: str | None,
     now: datetime,
 ) -> Invoice:
+    taxpayer_id = actor.require_write()
+    record = lock_period(session, taxpayer_id, period) if rules.PERIOD_RE.match(period) else None
     invoice = invoices.get_visible(session, actor, number, for_update=True)
-    taxpayer_id = _require_buyer(actor, invoice)
+    _require_buyer(actor, invoice)
     if invoice.kind != "special" or invoice.is_red:
         raise Conflict("NOT_CERTIFIABLE", N_("Only blue special invoices are certified."))
     if invoice.status in ("voided", "fully_reversed"):
@@ -61,12 +80,8 @@ def certify(
     )
     if errors:
         raise ValidationFailed(errors)
-    if is_confirmed(session, taxpayer_id, period):
-        raise Conflict(
-            "PERIOD_CONFIRMED",
-            N_("Period {period} is already confirmed."),
-            params={"period": period},
-        )
+    assert record is not None
+    _refuse_confirmed(record)
     invoice.cert_period = period
     invoice.cert_purpose = purpose
     invoice.cert_reason = reason
@@ -85,16 +100,17 @@ def certify(
 
 
 def withdraw(session: Session, actor: Actor, number: str, now: datetime) -> Invoice:
-    invoice = invoices.get_visible(session, actor, number, for_update=True)
-    taxpayer_id = _require_buyer(actor, invoice)
-    if invoice.cert_period is None:
+    taxpayer_id = actor.require_write()
+    peek = invoices.get_visible(session, actor, number)
+    _require_buyer(actor, peek)
+    if peek.cert_period is None:
         raise Conflict("NOT_CERTIFIED", N_("The invoice is not certified."))
-    if is_confirmed(session, taxpayer_id, invoice.cert_period):
-        raise Conflict(
-            "PERIOD_CONFIRMED",
-            N_("Period {period} is already confirmed."),
-            params={"period": invoice.cert_period},
-        )
+    record = lock_period(session, taxpayer_id, peek.cert_period)
+    invoice = invoices.get_visible(session, actor, number, for_update=True)
+    session.refresh(invoice)
+    if invoice.cert_period != record.period:
+        raise Conflict("NOT_CERTIFIED", N_("The invoice is not certified."))
+    _refuse_confirmed(record)
     period = invoice.cert_period
     invoice.cert_period = None
     invoice.cert_purpose = None
@@ -128,8 +144,10 @@ def summary(session: Session, taxpayer_id: int, tax_id: str, period: str) -> Per
         select(
             Invoice.cert_purpose,
             func.count(),
-            func.sum(Invoice.total_amount),
-            func.sum(Invoice.total_tax),
+            # What is deducted is what is left after red invoices (the reversed part is
+            # transferred out of input tax).
+            type_coerce(func.sum(Invoice.total_amount - Invoice.reversed_amount), Cents()),
+            type_coerce(func.sum(Invoice.total_tax - Invoice.reversed_tax), Cents()),
         )
         .where(Invoice.buyer_tax_id == tax_id, Invoice.cert_period == period)
         .group_by(Invoice.cert_purpose)
@@ -157,22 +175,14 @@ def confirm(session: Session, actor: Actor, period: str, now: datetime) -> Perio
     today = local_date(now)
     if (int(match.group(1)), int(match.group(2))) > (today.year, today.month):
         raise invalid("period", "PERIOD_IN_FUTURE", N_("The period has not begun."))
-    record = session.get(CertificationPeriod, (taxpayer_id, period), with_for_update=True)
-    if record is not None and record.confirmed_at is not None:
-        raise Conflict(
-            "PERIOD_CONFIRMED",
-            N_("Period {period} is already confirmed."),
-            params={"period": period},
-        )
+    record = lock_period(session, taxpayer_id, period)
+    _refuse_confirmed(record)
     if summary(session, taxpayer_id, actor.tax_id, period).count == 0:
         raise Conflict(
             "PERIOD_EMPTY",
             N_("Nothing is certified for period {period}; there is nothing to confirm."),
             params={"period": period},
         )
-    if record is None:
-        record = CertificationPeriod(taxpayer_id=taxpayer_id, period=period)
-        session.add(record)
     record.confirmed_at = now
     emit(
         session,
