@@ -54,7 +54,7 @@ class _PgTemplate:
         self.template = f"{self.prefix}_template"
         self.created = [self.template]
         cluster.create_database(self.template)
-        database = Database(Settings(database_url=cluster.url(self.template), secret_key="t"))
+        database = Database(Settings(database_url=cluster.url(self.template), secret_key="x" * 32))
         migrate.upgrade(database)
         database.dispose()
 
@@ -116,7 +116,9 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     url = ""
     if backend == "postgresql":
         url = request.getfixturevalue("pg_template").fresh()
-    return Settings(data_dir=tmp_path / "data", database_url=url, secret_key="test-secret")
+    return Settings(
+        data_dir=tmp_path / "data", database_url=url, secret_key="test-secret-" + "x" * 32
+    )
 
 
 @pytest.fixture

@@ -3,12 +3,16 @@ environment. A bad value stops start-up with a message naming the setting."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
 
 
 class SettingsError(Exception):
@@ -59,6 +63,21 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @model_validator(mode="after")
+    def _shared_secret(self) -> Settings:
+        # Every process on a shared PostgreSQL database must sign tokens with the same key;
+        # a key file per data directory would differ from host to host.
+        if self.database_url.startswith("postgresql") and not self.secret_key:
+            raise ValueError("FAPIAO_SECRET_KEY is required with PostgreSQL")
+        return self
+
     @field_validator("default_credit_limit")
     @classmethod
     def _credit(cls, value: Decimal) -> Decimal:
@@ -81,13 +100,31 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret.key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        path.touch(mode=0o600)
-        path.write_text(key)
+        if not path.exists():
+            _create_key_file(path)
+        key = path.read_text().strip()
+        if len(key) < MIN_SECRET_LENGTH:
+            raise SettingsError(f"{path} is empty or too short; delete it to create a new key")
         return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new random key atomically: concurrent starters all end up with one key,
+    and a crash never leaves an empty file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process won the race; its key is the key
+    finally:
+        os.unlink(temporary)
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -97,6 +134,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = "FAPIAO_" + "_".join(str(part) for part in error["loc"]).upper()
-            problems.append(f"{name}: {error['msg']}")
+            if error["loc"]:
+                name = "FAPIAO_" + "_".join(str(part) for part in error["loc"]).upper()
+                problems.append(f"{name}: {error['msg']}")
+            else:
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
         raise SettingsError("invalid setting " + "; ".join(problems)) from None

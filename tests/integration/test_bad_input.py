@@ -138,3 +138,74 @@ def test_unknown_path_and_method(world: World) -> None:
     assert world.client.get("/api/v1/nothing").json()["code"] == "NOT_FOUND"
     response = world.client.put("/api/v1/invoices", headers=world.as_("seller"))
     assert response.status_code == 405 and response.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: b.update(remarks="a\u0000b"),
+        lambda b: b["buyer"].update(tax_id="9111010\u00005MA01ABCD13"),
+        lambda b: b["lines"][0].update(name="x\u001by"),
+    ],
+)
+def test_control_characters_are_refused(world: World, mutate) -> None:  # type: ignore[no-untyped-def]
+    body = invoice_body()
+    mutate(body)
+    response = post(world, body)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["code"] == "CONTROL_CHARACTER"
+    assert nothing_written(world)
+
+
+def test_control_characters_in_query_and_login(world: World) -> None:
+    assert (
+        world.client.get(
+            "/api/v1/invoices?counterparty=a%00", headers=world.as_("seller")
+        ).status_code
+        == 422
+    )
+    login = world.client.post("/api/v1/auth/token", data={"username": "a\u0000", "password": "x"})
+    assert login.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "cursor", ["MjAyNi0wMS0wMXw5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ", "bm9wZQ", "!!"]
+)
+def test_forged_cursors(world: World, cursor: str) -> None:
+    response = world.client.get(f"/api/v1/invoices?cursor={cursor}", headers=world.as_("seller"))
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("value", ["1_000", "１００", " 1.00 ", "1e5", "+1", ".5"])
+def test_only_plain_decimals(world: World, value: str) -> None:
+    body = invoice_body()
+    body["lines"][0]["quantity"] = value
+    response = post(world, body)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "INVALID_DECIMAL"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"quantity": "1", "unit_price": "9999999999999999", "tax_rate": "0.13"},
+        {"quantity": "1000000000000000", "unit_price": "1000000000000", "tax_rate": "0.13"},
+        {"quantity": "0.0000000000001", "amount": "10000", "tax_rate": "0.13"},
+        {"amount": "0.10", "tax": "-0.04", "tax_rate": "0.13"},
+    ],
+)
+def test_extreme_lines_are_refused_not_crashed(world: World, line: dict) -> None:
+    body = invoice_body(prices_include_tax=True)
+    body["lines"] = [{"name": "数据库软件", "tax_code": "1060301010200000000", **line}]
+    response = post(world, body)
+    assert response.status_code == 422, response.text
+    assert nothing_written(world)
+
+
+def test_max_lines_setting(world: World) -> None:
+    world.platform.settings.max_lines = 3
+    body = invoice_body()
+    body["lines"] = body["lines"] * 4
+    response = post(world, body)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "TOO_MANY_ITEMS"

@@ -41,3 +41,23 @@ def test_secret_key_file_is_created_once(tmp_path: Path) -> None:
     assert len(first) > 40
     assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
     assert load_settings(data_dir=tmp_path).resolved_secret_key() == first
+
+
+def test_secret_rules(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="FAPIAO_SECRET_KEY"):
+        load_settings(secret_key="short")
+    with pytest.raises(SettingsError, match="required with PostgreSQL"):
+        load_settings(database_url="postgresql+psycopg://x@127.0.0.1/db")
+    (tmp_path / "secret.key").write_text("")
+    with pytest.raises(SettingsError, match="empty or too short"):
+        load_settings(data_dir=tmp_path).resolved_secret_key()
+
+
+def test_concurrent_starters_share_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(
+            pool.map(lambda _: load_settings(data_dir=tmp_path).resolved_secret_key(), range(8))
+        )
+    assert len(keys) == 1 and not list(tmp_path.glob(".secret-*"))

@@ -30,8 +30,8 @@ class Me(BaseModel):
 @router.post("/auth/token", response_model=Token)
 def token(
     platform: PlatformDep,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=128)],
+    username: Annotated[str, Form(max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")],
+    password: Annotated[str, Form(max_length=128, pattern=r"^[^\x00]*$")],
 ) -> Token:
     """Exchange a username and password for a bearer token (OAuth2 password flow)."""
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)

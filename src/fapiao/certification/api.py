@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fapiao.certification import service
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
+from fapiao.http.types import Text
 from fapiao.invoices.api import NumberPath
 from fapiao.invoices.schemas import InvoiceOut, invoice_view
 from fapiao.kit.errors import N_, Forbidden
@@ -25,7 +26,7 @@ class CertifyIn(BaseModel):
     period: str = Field(pattern=r"^\d{6}$")
     purpose: Literal["deduct", "no_deduct"]
     reason: Literal["1", "2", "3", "4", "5"] | None = None
-    reason_text: str | None = Field(default=None, max_length=200)
+    reason_text: Text | None = Field(default=None, max_length=200)
 
 
 class PeriodOut(BaseModel):

@@ -40,6 +40,7 @@ _PYDANTIC: dict[str, tuple[str, str]] = {
     "greater_than_equal": ("TOO_SMALL", N_("Must be at least {ge}.")),
     "less_than_equal": ("TOO_LARGE", N_("Must be at most {le}.")),
     "extra_forbidden": ("UNKNOWN_FIELD", N_("Unknown field.")),
+    "control_character": ("CONTROL_CHARACTER", N_("Control characters are not allowed.")),
     "decimal_type": ("DECIMAL_AS_STRING", N_('Give the number as a string, for example "113.00".')),
     "decimal_format": ("INVALID_DECIMAL", N_("Not a decimal number.")),
     "decimal_places": ("TOO_MANY_DECIMALS", N_("At most {places} decimal places.")),
@@ -136,6 +137,8 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
             )
         if kind.startswith("date"):
             kind = "date_parsing"
+        if kind in ("too_long", "too_short") and isinstance(error.get("input"), str):
+            kind = "string_" + kind  # a constrained text type reports the generic kind
         code, message = _PYDANTIC.get(kind, ("INVALID_VALUE", N_("Invalid value.")))
         context = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
         if kind == "string_pattern_mismatch" and context.get("pattern") in _PATTERN_HINTS:

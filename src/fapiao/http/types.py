@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from fapiao.kit.money import places_of, to_decimal
+
+_PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$", re.ASCII)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_character", "Control characters are not allowed.")
+    return value
+
+
+# Free text from clients: no NUL or other control characters (PostgreSQL refuses NUL, and
+# nothing printable on an invoice needs them). Tabs and line breaks are allowed.
+Text = Annotated[str, AfterValidator(_no_control_characters)]
 
 
 def _decimal_parser(places: int, max_integer_digits: int, positive: bool) -> Any:
@@ -17,7 +32,10 @@ def _decimal_parser(places: int, max_integer_digits: int, positive: bool) -> Any
             raise PydanticCustomError(
                 "decimal_type", 'Give the number as a string, for example "113.00".'
             )
-        number = to_decimal(str(value).strip())
+        text = str(value)
+        # Only plain decimals: no spaces, exponents, underscores or full-width digits,
+        # which Decimal() would otherwise accept.
+        number = to_decimal(text) if _PLAIN_DECIMAL.match(text) else None
         if number is None:
             raise PydanticCustomError("decimal_format", "Not a decimal number.")
         if places_of(number) > places:

@@ -37,7 +37,9 @@ def issue_invoice(
     body: InvoiceIn,
     platform: PlatformDep,
     actor: ActorDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
 ) -> JSONResponse:
     """Issue a blue invoice as the caller's taxpayer. Answered only after the commit."""
     invoice, replayed = service.issue(platform, actor, to_request(body), idempotency_key)
@@ -62,10 +64,10 @@ def list_invoices(
     direction: Literal["issued", "received"] = "issued",
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
-    counterparty: Annotated[str | None, Query(max_length=20)] = None,
+    counterparty: Annotated[str | None, Query(pattern=r"^[0-9A-Z]{15,20}$")] = None,
     status: Literal["normal", "partially_reversed", "fully_reversed", "voided"] | None = None,
     kind: Literal["special", "ordinary"] | None = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JSONResponse:
     """The caller's issued or received invoices, newest first, a page at a time."""

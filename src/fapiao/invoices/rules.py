@@ -41,6 +41,7 @@ SMALL_SCALE_RATES = frozenset({"0.05", "0.03", "0.01", "0", "exempt", "not_taxab
 # The 1% levy rate for small-scale taxpayers is a reduction with an end date (domain.md §4).
 ONE_PERCENT_UNTIL = date(2027, 12, 31)
 MAX_TOTAL = Decimal("9999999999999.99")
+MAX_UNIT_PRICE = Decimal(10) ** 16
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,15 @@ def compute_line(
         unit_price = round_places(price / (1 + rate), 13)
     if quantity is not None and price is None:
         unit_price = round_places(amount / quantity, 13)
+        if unit_price >= MAX_UNIT_PRICE:
+            errors.append(
+                FieldError(
+                    f"{field}.quantity",
+                    "UNIT_PRICE_TOO_LARGE",
+                    N_("Amount ÷ quantity gives a unit price that is too large."),
+                )
+            )
+            return None
     return Line(
         line_no=index + 1,
         name=data.name,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from fapiao.http.types import Amount, PositiveAmount, Quantity, UnitPrice
+from fapiao.http.types import Amount, PositiveAmount, Quantity, Text, UnitPrice
 from fapiao.invoices import rules
 from fapiao.invoices.models import Invoice
 from fapiao.kit.money import fmt_plain
@@ -25,7 +25,6 @@ TaxRate = Annotated[
     Literal["0.13", "0.09", "0.06", "0.05", "0.03", "0.01", "0", "exempt", "not_taxable"],
     BeforeValidator(_rate_text),
 ]
-TaxId = Field(default=None, min_length=1, max_length=20)
 
 
 class Strict(BaseModel):
@@ -33,21 +32,21 @@ class Strict(BaseModel):
 
 
 class BuyerIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    tax_id: str | None = TaxId
-    address: str = Field(default="", max_length=200)
-    phone: str = Field(default="", max_length=40)
-    bank: str = Field(default="", max_length=200)
-    account: str = Field(default="", max_length=60)
-    email: str = Field(default="", max_length=254)
+    name: Text = Field(min_length=1, max_length=200)
+    tax_id: Text | None = Field(default=None, min_length=1, max_length=20)
+    address: Text = Field(default="", max_length=200)
+    phone: Text = Field(default="", max_length=40)
+    bank: Text = Field(default="", max_length=200)
+    account: Text = Field(default="", max_length=60)
+    email: Text = Field(default="", max_length=254)
     natural_person: bool = False
 
 
 class LineIn(Strict):
-    name: str = Field(min_length=1, max_length=300)
+    name: Text = Field(min_length=1, max_length=300)
     tax_code: str = Field(pattern=r"^\d{19}$")
-    spec: str = Field(default="", max_length=100)
-    unit: str = Field(default="", max_length=20)
+    spec: Text = Field(default="", max_length=100)
+    unit: Text = Field(default="", max_length=20)
     quantity: Quantity | None = None
     unit_price: UnitPrice | None = None
     amount: PositiveAmount | None = None
@@ -59,10 +58,11 @@ class InvoiceIn(Strict):
     kind: Literal["special", "ordinary"]
     medium: Literal["electronic", "paper"] = "electronic"
     buyer: BuyerIn
-    lines: list[LineIn] = Field(min_length=1, max_length=2000)
+    # The hard ceiling of the schema; FAPIAO_MAX_LINES (default 2000) is checked by the service.
+    lines: list[LineIn] = Field(min_length=1, max_length=10000)
     prices_include_tax: bool = False
-    remarks: str = Field(default="", max_length=500)
-    drawer: str = Field(default="", max_length=40)
+    remarks: Text = Field(default="", max_length=500)
+    drawer: Text = Field(default="", max_length=40)
 
 
 class PartyOut(BaseModel):
@@ -92,6 +92,7 @@ class LineOut(BaseModel):
     tax_rate: str
     tax_rate_display: str
     tax: str
+    amount_with_tax: str
     blue_line_no: int | None = None
 
 
@@ -184,6 +185,7 @@ def invoice_view(invoice: Invoice) -> dict[str, Any]:
                 "tax_rate": line.tax_rate,
                 "tax_rate_display": rules.RATE_DISPLAY[line.tax_rate],
                 "tax": f"{line.tax:.2f}",
+                "amount_with_tax": f"{line.amount + line.tax:.2f}",
                 "blue_line_no": line.blue_line_no,
             }
             for line in invoice.lines

@@ -107,6 +107,17 @@ def issue(
     transaction; the invoice, its credit use, the idempotency key and the outbox rows are
     written in one transaction."""
     seller_id = actor.require_write()
+    if len(request.lines) > platform.settings.max_lines:
+        raise ValidationFailed(
+            [
+                rules.FieldError(
+                    "lines",
+                    "TOO_MANY_ITEMS",
+                    N_("At most {max_length} items."),
+                    {"max_length": platform.settings.max_lines},
+                )
+            ]
+        )
     now = platform.clock.now()
     issue_date = local_date(now)
     db = platform.database
@@ -416,7 +427,10 @@ def decode_cursor(cursor: str) -> tuple[date, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         day, _, ident = raw.partition("|")
-        return date.fromisoformat(day), int(ident)
+        number = int(ident)
+        if not 0 < number < 2**63:
+            raise ValueError("id out of range")
+        return date.fromisoformat(day), number
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed(
             [rules.FieldError("cursor", "CURSOR_INVALID", N_("The cursor is not valid."))]

@@ -82,13 +82,14 @@ def describe_uscc_error(code: str) -> UsccError | None:
     """Return why `code` is not a valid USCC, or None when it is valid.
 
     The reasons are stable codes, checked in this order: "LENGTH" (not 18 characters),
-    "CHARSET" (a character outside USCC_ALPHABET, lowercase included), "REGION" (characters
+    "CHARSET" (a character outside USCC_ALPHABET, lowercase included, or a first character
+    0, which is no registration authority), "REGION" (characters
     3–8, the administrative region, are not all digits), "CHECK_CHAR" (the 18th character
     does not match the first 17).
     """
     if len(code) != 18:
         return "LENGTH"
-    if any(char not in _USCC_VALUE for char in code):
+    if any(char not in _USCC_VALUE for char in code) or code[0] == "0":
         return "CHARSET"
     if any(char not in _DIGITS for char in code[2:8]):
         return "REGION"

@@ -85,7 +85,7 @@ def test_given_amount_must_match_quantity_times_price() -> None:
         compute(line(quantity=D("2"), unit_price=D("10"), amount=D("20.02")))
     assert codes(exc) == [("lines.0.amount", "LINE_AMOUNT_MISMATCH")]
     lines, _ = compute(line(quantity=D("3"), unit_price=D("3.333"), amount=D("10.00")))
-    assert lines[0].amount == D("10.00")  # 9.999 within a cent
+    assert lines[0].amount == D("10.00")  # 9.999 rounds half-up to 10.00
 
 
 def test_given_tax_within_line_tolerance_is_kept() -> None:
@@ -178,3 +178,26 @@ def test_totals_always_add_up(items: list[tuple[Decimal, str]], include_tax: boo
             assert computed.amount + computed.tax == gross
         else:
             assert computed.amount == gross
+
+
+def test_amount_must_be_the_half_up_product() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        compute(line(quantity=D("3"), unit_price=D("0.335"), amount=D("1.00")))
+    assert codes(exc) == [("lines.0.amount", "LINE_AMOUNT_MISMATCH")]
+    lines, _ = compute(line(quantity=D("3"), unit_price=D("0.335"), amount=D("1.01")))
+    assert lines[0].amount == D("1.01")
+
+
+def test_no_double_rounding_of_long_products() -> None:
+    lines, _ = compute(
+        line(
+            quantity=D("0.0001923901662"), unit_price=D("1255791009369.1680588610043"), tax_rate="0"
+        )
+    )
+    assert lines[0].amount == D("241601841.00")  # exact product 241601841.004999…
+
+
+def test_negative_tax_is_refused() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        compute(line(amount=D("0.10"), tax=D("-0.04"), tax_rate="0.13"))
+    assert codes(exc) == [("lines.0.tax", "TAX_NEGATIVE")]
