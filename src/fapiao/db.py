@@ -8,6 +8,7 @@ in WAL mode, never wait for writers."""
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -140,6 +141,11 @@ class Database:
                 url, pool_size=settings.db_pool_size, max_overflow=10, pool_pre_ping=True
             )
             self.read_engine = self.write_engine
+        # SQLite has one writer. Queueing this process's writers on a lock is fair and
+        # immediate, where SQLite's busy handler would make them sleep and retry.
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if settings.is_sqlite else contextlib.nullcontext()
+        )
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -150,15 +156,16 @@ class Database:
     @contextlib.contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """One unit of work: committed when the block ends normally, else rolled back."""
-        session = (self._writer if write else self._reader)()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with self._write_lock if write else contextlib.nullcontext():
+            session = (self._writer if write else self._reader)()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     def dispose(self) -> None:
         self.write_engine.dispose()

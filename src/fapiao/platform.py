@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import update
 
@@ -51,6 +53,30 @@ class NumberAllocator:
         return end - size, end
 
 
+class ActorCache:
+    """Who a user is (role, taxpayer) for a few seconds, so a busy client does not cost a
+    user lookup per request. A deactivated user or changed role takes effect within
+    `ttl` seconds. Timed on the monotonic clock: it measures age, not business time."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self._ttl = ttl
+        self._items: dict[int, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int) -> Any:
+        with self._lock:
+            item = self._items.get(user_id)
+        if item is None or time.monotonic() - item[0] > self._ttl:
+            return None
+        return item[1]
+
+    def put(self, user_id: int, actor: Any) -> None:
+        with self._lock:
+            if len(self._items) > 10000:
+                self._items.clear()
+            self._items[user_id] = (time.monotonic(), actor)
+
+
 @dataclass
 class Platform:
     settings: Settings
@@ -58,6 +84,7 @@ class Platform:
     clock: Clock = field(default_factory=SystemClock)
     numbers: NumberAllocator = field(init=False)
     secret: str = field(init=False)
+    actors: ActorCache = field(default_factory=ActorCache)
 
     def __post_init__(self) -> None:
         self.secret = self.settings.resolved_secret_key()

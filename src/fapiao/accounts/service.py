@@ -36,6 +36,7 @@ class Actor:
     taxpayer_id: int | None
     tax_id: str | None
     locale: str | None = None
+    taxpayer_kind: str | None = None
 
     @property
     def is_officer(self) -> bool:
@@ -160,6 +161,7 @@ def load_actor(session: Session, user_id: int) -> Actor:
             User.is_active,
             User.locale,
             Taxpayer.tax_id,
+            Taxpayer.kind,
         )
         .outerjoin(Taxpayer, Taxpayer.id == User.taxpayer_id)
         .where(User.id == user_id)
@@ -175,4 +177,5 @@ def load_actor(session: Session, user_id: int) -> Actor:
         taxpayer_id=row.taxpayer_id,
         tax_id=row.tax_id,
         locale=row.locale,
+        taxpayer_kind=row.kind,
     )

@@ -32,8 +32,13 @@ def get_actor(
             headers={"WWW-Authenticate": "Bearer"},
         )
     user_id = read_token(token, platform.secret, platform.clock.now())
+    cached = platform.actors.get(user_id)
+    if cached is not None:
+        return cached
     with platform.database.transaction(write=False) as session:
-        return load_actor(session, user_id)
+        actor = load_actor(session, user_id)
+    platform.actors.put(user_id, actor)
+    return actor
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]

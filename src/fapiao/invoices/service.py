@@ -120,44 +120,19 @@ def issue(
         )
     now = platform.clock.now()
     issue_date = local_date(now)
-    db = platform.database
-    with db.transaction(write=False) as session:
-        seller = session.get(Taxpayer, seller_id)
-        assert seller is not None
-        if idempotency_key:
-            earlier = replay(session, seller_id, idempotency_key, request.fingerprint)
-            if earlier is not None:
-                return earlier, True
-        seller_kind, seller_tax_id = seller.kind, seller.tax_id
-        registered_name = None
-        if request.buyer.tax_id:
-            registered_name = session.scalar(
-                select(Taxpayer.name).where(Taxpayer.tax_id == request.buyer.tax_id)
-            )
-
+    assert actor.tax_id is not None and actor.taxpayer_kind is not None
     errors = check_buyer(
         request.kind,
         request.buyer,
-        seller_tax_id,
+        actor.tax_id,
         lambda value: classify_tax_id(value, today=issue_date),
     )
-    if registered_name is not None and registered_name != request.buyer.name.strip():
-        # A registered buyer receives the invoice in its tax account: its name must be
-        # the registered one, or the wrong company would appear on the invoice.
-        errors.append(
-            rules.FieldError(
-                "buyer.name",
-                "BUYER_NAME_MISMATCH",
-                N_("The taxpayer with this ID is registered as {name}."),
-                {"name": registered_name},
-            )
-        )
     try:
         lines, totals = rules.compute_invoice(
             request.lines,
             short_name_of,
             include_tax=request.prices_include_tax,
-            taxpayer_kind=seller_kind,
+            taxpayer_kind=actor.taxpayer_kind,
             issue_date=issue_date,
             tolerances=rules.Tolerances(
                 platform.settings.line_tax_tolerance, platform.settings.invoice_tax_tolerance
@@ -168,11 +143,18 @@ def issue(
     if errors:
         raise ValidationFailed(errors)
 
+    db = platform.database
     number = platform.numbers.next(
         prefix_for(issue_date, platform.settings.region, platform.settings.channel)
     )
     try:
         with db.transaction() as session:
+            if idempotency_key:
+                # A retry gets the first answer; the number reserved above stays a gap.
+                earlier = replay(session, seller_id, idempotency_key, request.fingerprint)
+                if earlier is not None:
+                    return earlier, True
+            buyer_id = _check_registered_buyer(session, request.buyer)
             seller = session.get(Taxpayer, seller_id)
             assert seller is not None
             if idempotency_key:
@@ -190,7 +172,7 @@ def issue(
             invoice = _build_invoice(seller, request, number, issue_date, now, lines, totals, actor)
             session.add(invoice)
             session.flush()
-            emit_issue_events(session, invoice, now)
+            emit_issue_events(session, invoice, now, buyer_id)
             consume_credit(session, seller, month_key(issue_date), totals.amount)
             return invoice, False
     except IntegrityError:
@@ -201,6 +183,31 @@ def issue(
         if earlier is None:
             raise
         return earlier, True
+
+
+def _check_registered_buyer(session: Session, buyer: BuyerInput) -> int | None:
+    """The buyer's taxpayer id when it is registered here, after checking its name: a
+    registered buyer receives the invoice in its tax account, so the name must be the
+    registered one, or the wrong company would appear on the invoice."""
+    if not buyer.tax_id:
+        return None
+    row = session.execute(
+        select(Taxpayer.id, Taxpayer.name).where(Taxpayer.tax_id == buyer.tax_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.name != buyer.name.strip():
+        raise ValidationFailed(
+            [
+                rules.FieldError(
+                    "buyer.name",
+                    "BUYER_NAME_MISMATCH",
+                    N_("The taxpayer with this ID is registered as {name}."),
+                    {"name": row.name},
+                )
+            ]
+        )
+    return int(row.id)
 
 
 def _build_invoice(
@@ -332,10 +339,11 @@ def buyer_taxpayer_id(session: Session, invoice: Invoice) -> int | None:
     return session.scalar(select(Taxpayer.id).where(Taxpayer.tax_id == invoice.buyer_tax_id))
 
 
-def emit_issue_events(session: Session, invoice: Invoice, now: datetime) -> None:
+def emit_issue_events(
+    session: Session, invoice: Invoice, now: datetime, buyer_id: int | None
+) -> None:
     payload = {"number": invoice.number, "total_with_tax": f"{invoice.total_with_tax:.2f}"}
     emit(session, "invoice.issued", invoice.seller_id, invoice.number, payload, now)
-    buyer_id = buyer_taxpayer_id(session, invoice)
     if buyer_id is not None:
         emit(session, "invoice.received", buyer_id, invoice.number, payload, now)
 
