@@ -138,7 +138,7 @@ class Database:
             self.read_engine = _sqlite_engine(url, settings, immediate=False)
         else:
             self.write_engine = create_engine(
-                url, pool_size=settings.db_pool_size, max_overflow=10, pool_pre_ping=True
+                url, pool_size=settings.db_pool_size, max_overflow=10, pool_recycle=1800
             )
             self.read_engine = self.write_engine
         # SQLite has one writer. Queueing this process's writers on a lock is fair and

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
 from fapiao.accounts.service import Actor, load_actor, read_token
@@ -14,13 +15,13 @@ from fapiao.platform import Platform
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
     platform = request.app.state.platform
     assert isinstance(platform, Platform)
     return platform
 
 
-def get_actor(
+async def get_actor(
     platform: Annotated[Platform, Depends(get_platform)],
     token: Annotated[str | None, Depends(bearer)],
 ) -> Actor:
@@ -35,10 +36,14 @@ def get_actor(
     cached = platform.actors.get(user_id)
     if cached is not None:
         return cached
-    with platform.database.transaction(write=False) as session:
-        actor = load_actor(session, user_id)
+    actor = await run_in_threadpool(_load, platform, user_id)
     platform.actors.put(user_id, actor)
     return actor
+
+
+def _load(platform: Platform, user_id: int) -> Actor:
+    with platform.database.transaction(write=False) as session:
+        return load_actor(session, user_id)
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
