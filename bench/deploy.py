@@ -50,11 +50,9 @@ class Databases:
 
     def __init__(self, backend: str) -> None:
         self.backend = backend
+        self._cluster: Any = _start_cluster() if backend == "postgresql" else None
         self._root = Path(tempfile.mkdtemp(prefix=f"fapiao-bench-{backend}-"))
-        self._cluster: Any = None
         self._count = 0
-        if backend == "postgresql":
-            self._cluster = _start_cluster()
 
     @property
     def postgres_version(self) -> str | None:
