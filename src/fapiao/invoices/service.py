@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -156,8 +156,7 @@ def issue(
                 if earlier is not None:
                     return earlier, True
             buyer_id = _check_registered_buyer(session, request.buyer)
-            seller = session.get(Taxpayer, seller_id)
-            assert seller is not None
+            seller = session.connection().execute(_SELLER, {"seller": seller_id}).one()
             if idempotency_key:
                 # Written first: a concurrent twin blocks here until this one commits.
                 session.execute(
@@ -183,6 +182,47 @@ def issue(
         return earlier, True
 
 
+# Built once: SQLAlchemy caches the compiled form, where a statement built per call costs
+# more to hash than to run.
+_INSERT_INVOICE = insert(Invoice).returning(Invoice.id)
+_INSERT_LINE = insert(InvoiceLine)
+_INSERT_EVENT = insert(OutboxEvent)
+_BUYER_BY_TAX_ID = select(Taxpayer.id, Taxpayer.name).where(Taxpayer.tax_id == bindparam("tax_id"))
+_CHARGE_CREDIT = (
+    update(CreditUsage)
+    .where(
+        CreditUsage.taxpayer_id == bindparam("taxpayer"),
+        CreditUsage.month == bindparam("b_month"),
+        CreditUsage.used_cents + bindparam("cents") <= bindparam("limit"),
+    )
+    .values(used_cents=CreditUsage.used_cents + bindparam("cents"))
+    .returning(CreditUsage.used_cents)
+)
+_SELLER = select(
+    Taxpayer.id,
+    Taxpayer.tax_id,
+    Taxpayer.name,
+    Taxpayer.address,
+    Taxpayer.phone,
+    Taxpayer.bank,
+    Taxpayer.account,
+    Taxpayer.credit_limit,
+).where(Taxpayer.id == bindparam("seller"))
+
+
+class Seller(Protocol):
+    """What issuing needs of the seller: a Taxpayer, or a row of its columns."""
+
+    id: int
+    tax_id: str
+    name: str
+    address: str
+    phone: str
+    bank: str
+    account: str
+    credit_limit: Decimal
+
+
 _INVOICE_COLUMNS = [column.key for column in Invoice.__table__.columns if column.key != "id"]
 _LINE_COLUMNS = [
     column.key for column in InvoiceLine.__table__.columns if column.key not in ("id", "invoice_id")
@@ -196,11 +236,11 @@ def _insert_invoice(
     hot path of issuing, where the ORM's unit of work costs more than the database."""
     connection = session.connection()
     invoice.id = connection.execute(
-        insert(Invoice).returning(Invoice.id),
+        _INSERT_INVOICE,
         {key: getattr(invoice, key) for key in _INVOICE_COLUMNS},
     ).scalar_one()
     connection.execute(
-        insert(InvoiceLine),
+        _INSERT_LINE,
         [
             {"invoice_id": invoice.id, **{key: getattr(line, key) for key in _LINE_COLUMNS}}
             for line in invoice.lines
@@ -210,7 +250,7 @@ def _insert_invoice(
     events = [event_row("invoice.issued", invoice.seller_id, invoice.number, payload, now)]
     if buyer_id is not None:
         events.append(event_row("invoice.received", buyer_id, invoice.number, payload, now))
-    connection.execute(insert(OutboxEvent), events)
+    connection.execute(_INSERT_EVENT, events)
 
 
 def _check_registered_buyer(session: Session, buyer: BuyerInput) -> int | None:
@@ -219,9 +259,7 @@ def _check_registered_buyer(session: Session, buyer: BuyerInput) -> int | None:
     registered one, or the wrong company would appear on the invoice."""
     if not buyer.tax_id:
         return None
-    row = session.execute(
-        select(Taxpayer.id, Taxpayer.name).where(Taxpayer.tax_id == buyer.tax_id)
-    ).one_or_none()
+    row = session.connection().execute(_BUYER_BY_TAX_ID, {"tax_id": buyer.tax_id}).one_or_none()
     if row is None:
         return None
     if row.name != buyer.name.strip():
@@ -239,7 +277,7 @@ def _check_registered_buyer(session: Session, buyer: BuyerInput) -> int | None:
 
 
 def _build_invoice(
-    seller: Taxpayer,
+    seller: Seller,
     request: IssueRequest,
     number: str,
     issue_date: date,
@@ -306,21 +344,12 @@ def _build_invoice(
     return invoice
 
 
-def consume_credit(session: Session, seller: Taxpayer, month: str, amount: Decimal) -> None:
+def consume_credit(session: Session, seller: Seller, month: str, amount: Decimal) -> None:
     """Add `amount` to the month's credit use, atomically refusing to pass the limit."""
     cents = int(amount.scaleb(2))
     limit_cents = int(seller.credit_limit.scaleb(2))
-    charge = (
-        update(CreditUsage)
-        .where(
-            CreditUsage.taxpayer_id == seller.id,
-            CreditUsage.month == month,
-            CreditUsage.used_cents + cents <= limit_cents,
-        )
-        .values(used_cents=CreditUsage.used_cents + cents)
-        .returning(CreditUsage.used_cents)
-    )
-    result = session.execute(charge).scalar_one_or_none()
+    values = {"taxpayer": seller.id, "b_month": month, "cents": cents, "limit": limit_cents}
+    result = session.connection().execute(_CHARGE_CREDIT, values).scalar_one_or_none()
     if result is None:
         # The month's first invoice (or a refusal): make sure the row exists, try again.
         session.execute(
@@ -328,7 +357,7 @@ def consume_credit(session: Session, seller: Taxpayer, month: str, amount: Decim
                 session, CreditUsage, {"taxpayer_id": seller.id, "month": month, "used_cents": 0}
             )
         )
-        result = session.execute(charge).scalar_one_or_none()
+        result = session.connection().execute(_CHARGE_CREDIT, values).scalar_one_or_none()
     if result is None:
         used = session.scalar(
             select(CreditUsage.used_cents).where(
