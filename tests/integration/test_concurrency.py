@@ -17,6 +17,7 @@ from fapiao.accounts.service import Actor, load_actor
 from fapiao.db import Database
 from fapiao.invoices import rules, service
 from fapiao.invoices.buyer import BuyerInput
+from fapiao.invoices.credit import credit_used
 from fapiao.invoices.models import Invoice
 from fapiao.kit.errors import Conflict
 from fapiao.platform import Platform
@@ -119,7 +120,7 @@ def test_credit_limit_holds_under_concurrent_issuance(world: World) -> None:
     with world.platform.database.transaction(write=False) as session:
         total = session.scalar(select(func.count()).select_from(Invoice))
         assert total == 10
-        assert service.credit_used(session, actor.taxpayer_id or 0, "202611") == Decimal("1000.00")
+        assert credit_used(session, actor.taxpayer_id or 0, "202611") == Decimal("1000.00")
 
 
 def test_same_idempotency_key_at_once_issues_one_invoice(world: World) -> None:
@@ -136,7 +137,7 @@ def test_same_idempotency_key_at_once_issues_one_invoice(world: World) -> None:
     assert len(set(results)) == 1
     with world.platform.database.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(Invoice)) == 1
-        assert service.credit_used(session, actor.taxpayer_id or 0, "202611") == Decimal("100.00")
+        assert credit_used(session, actor.taxpayer_id or 0, "202611") == Decimal("100.00")
 
 
 def test_concurrent_partial_reversals_never_exceed_the_blue_invoice(world: World) -> None:

@@ -200,7 +200,7 @@ def test_periodic_job_lapses_forms(world: World) -> None:
 def test_credit_is_not_returned_after_the_blue_month(world: World) -> None:
     from sqlalchemy import select
 
-    from fapiao.invoices.service import credit_used
+    from fapiao.invoices.credit import credit_used
     from fapiao.taxpayers.models import Taxpayer
 
     number = issue(world)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
-from fapiao.invoices import rules, service
+from fapiao.invoices import listing, rules, service, void
 from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.schemas import InvoiceIn, InvoiceOut, InvoicePage, invoice_view
 from fapiao.kit.errors import N_, invalid
@@ -73,7 +73,7 @@ def list_invoices(
     """The caller's issued or received invoices, newest first, a page at a time."""
     if date_from and date_to and date_from > date_to:
         raise invalid("from", "DATE_RANGE_INVALID", N_("The start date is after the end date."))
-    filters = service.ListFilter(
+    filters = listing.ListFilter(
         direction=direction,
         date_from=date_from,
         date_to=date_to,
@@ -84,7 +84,7 @@ def list_invoices(
         cursor=cursor,
     )
     with platform.database.transaction(write=False) as session:
-        items, next_cursor = service.list_invoices(session, actor, filters)
+        items, next_cursor = listing.list_invoices(session, actor, filters)
         return JSONResponse(
             {"items": [invoice_view(item) for item in items], "next_cursor": next_cursor}
         )
@@ -93,5 +93,5 @@ def list_invoices(
 @router.post("/invoices/{number}/void", response_model=InvoiceOut)
 def void_invoice(number: NumberPath, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
     """Void a paper invoice in its month of issue (electronic ones are reversed instead)."""
-    invoice = service.void(platform, actor, number)
+    invoice = void.void(platform, actor, number)
     return JSONResponse(invoice_view(invoice))

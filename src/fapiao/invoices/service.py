@@ -1,33 +1,32 @@
-"""Issuing, reading, listing and voiding invoices. Services never commit: the caller
+"""Issuing and reading invoices. Services never commit: the caller
 opens the transaction (Database.transaction) at the edge."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
-from fapiao.dbsql import insert_ignore
 from fapiao.invoices import rules
 from fapiao.invoices.buyer import BuyerInput, check_buyer
-from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, InvoiceLine
+from fapiao.invoices.credit import Seller, consume_credit
+from fapiao.invoices.models import IdempotencyKey, Invoice, InvoiceLine
 from fapiao.invoices.numbering import prefix_for
 from fapiao.kit import taxcodes
 from fapiao.kit.clock import local_date, month_key
-from fapiao.kit.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
+from fapiao.kit.errors import N_, Conflict, NotFound, ValidationFailed
 from fapiao.kit.taxid import classify_tax_id
 from fapiao.outbox.models import OutboxEvent
-from fapiao.outbox.service import emit, event_row
+from fapiao.outbox.service import event_row
 from fapiao.platform import Platform
 from fapiao.taxpayers.models import Taxpayer
 
@@ -188,16 +187,6 @@ _INSERT_INVOICE = insert(Invoice).returning(Invoice.id)
 _INSERT_LINE = insert(InvoiceLine)
 _INSERT_EVENT = insert(OutboxEvent)
 _BUYER_BY_TAX_ID = select(Taxpayer.id, Taxpayer.name).where(Taxpayer.tax_id == bindparam("tax_id"))
-_CHARGE_CREDIT = (
-    update(CreditUsage)
-    .where(
-        CreditUsage.taxpayer_id == bindparam("taxpayer"),
-        CreditUsage.month == bindparam("b_month"),
-        CreditUsage.used_cents + bindparam("cents") <= bindparam("limit"),
-    )
-    .values(used_cents=CreditUsage.used_cents + bindparam("cents"))
-    .returning(CreditUsage.used_cents)
-)
 _SELLER = select(
     Taxpayer.id,
     Taxpayer.tax_id,
@@ -208,19 +197,6 @@ _SELLER = select(
     Taxpayer.account,
     Taxpayer.credit_limit,
 ).where(Taxpayer.id == bindparam("seller"))
-
-
-class Seller(Protocol):
-    """What issuing needs of the seller: a Taxpayer, or a row of its columns."""
-
-    id: int
-    tax_id: str
-    name: str
-    address: str
-    phone: str
-    bank: str
-    account: str
-    credit_limit: Decimal
 
 
 _INVOICE_COLUMNS = [column.key for column in Invoice.__table__.columns if column.key != "id"]
@@ -344,196 +320,7 @@ def _build_invoice(
     return invoice
 
 
-def consume_credit(session: Session, seller: Seller, month: str, amount: Decimal) -> None:
-    """Add `amount` to the month's credit use, atomically refusing to pass the limit."""
-    cents = int(amount.scaleb(2))
-    limit_cents = int(seller.credit_limit.scaleb(2))
-    values = {"taxpayer": seller.id, "b_month": month, "cents": cents, "limit": limit_cents}
-    result = session.connection().execute(_CHARGE_CREDIT, values).scalar_one_or_none()
-    if result is None:
-        # The month's first invoice (or a refusal): make sure the row exists, try again.
-        session.execute(
-            insert_ignore(
-                session, CreditUsage, {"taxpayer_id": seller.id, "month": month, "used_cents": 0}
-            )
-        )
-        result = session.connection().execute(_CHARGE_CREDIT, values).scalar_one_or_none()
-    if result is None:
-        used = session.scalar(
-            select(CreditUsage.used_cents).where(
-                CreditUsage.taxpayer_id == seller.id, CreditUsage.month == month
-            )
-        )
-        remaining = Decimal(limit_cents - int(used or 0)).scaleb(-2)
-        raise Conflict(
-            "CREDIT_LIMIT_EXCEEDED",
-            N_(
-                "This invoice would exceed the monthly credit limit; "
-                "{remaining} is left this month."
-            ),
-            params={"remaining": f"{remaining:.2f}"},
-        )
-
-
-def release_credit(session: Session, taxpayer_id: int, month: str, amount: Decimal) -> None:
-    """Give credit back (a void, or a red invoice within the blue invoice's month)."""
-    cents = int(amount.scaleb(2))
-    session.execute(
-        update(CreditUsage)
-        .where(CreditUsage.taxpayer_id == taxpayer_id, CreditUsage.month == month)
-        .values(used_cents=CreditUsage.used_cents - cents)
-    )
-
-
-def credit_used(session: Session, taxpayer_id: int, month: str) -> Decimal:
-    used = session.scalar(
-        select(CreditUsage.used_cents).where(
-            CreditUsage.taxpayer_id == taxpayer_id, CreditUsage.month == month
-        )
-    )
-    return Decimal(int(used or 0)).scaleb(-2)
-
-
 def buyer_taxpayer_id(session: Session, invoice: Invoice) -> int | None:
     if not invoice.buyer_tax_id:
         return None
     return session.scalar(select(Taxpayer.id).where(Taxpayer.tax_id == invoice.buyer_tax_id))
-
-
-def void(platform: Platform, actor: Actor, number: str) -> Invoice:
-    """Void a paper invoice (domain.md §6); every refusal names its reason."""
-    seller_id = actor.require_write()
-    now = platform.clock.now()
-    with platform.database.transaction() as session:
-        invoice = get_visible(session, actor, number, for_update=True)
-        if invoice.seller_id != seller_id:
-            raise Forbidden("ONLY_SELLER_MAY_VOID", N_("Only the seller may void an invoice."))
-        check_voidable(invoice, local_date(now))
-        if has_open_redletter_form(session, number):
-            raise Conflict(
-                "REDLETTER_FORM_PENDING",
-                N_("A red-letter form for this invoice is waiting for an answer."),
-            )
-        invoice.status = "voided"
-        invoice.voided_at = now
-        if not invoice.is_red:
-            release_credit(session, seller_id, month_key(invoice.issue_date), invoice.total_amount)
-        payload = {"number": invoice.number}
-        emit(session, "invoice.voided", invoice.seller_id, invoice.number, payload, now)
-        buyer_id = buyer_taxpayer_id(session, invoice)
-        if buyer_id is not None:
-            emit(session, "invoice.voided", buyer_id, invoice.number, payload, now)
-        session.flush()
-        return invoice
-
-
-def has_open_redletter_form(session: Session, number: str) -> bool:
-    from fapiao.redletter.models import RedLetterForm
-    from fapiao.redletter.rules import PENDING
-
-    query = select(RedLetterForm.id).where(
-        RedLetterForm.blue_number == number, RedLetterForm.state.in_(PENDING)
-    )
-    return session.scalar(query.limit(1)) is not None
-
-
-def check_voidable(invoice: Invoice, today: date) -> None:
-    if invoice.medium != "paper":
-        raise Conflict(
-            "ELECTRONIC_NOT_VOIDABLE",
-            N_(
-                "Electronic invoices cannot be voided; reverse them with a red-letter form instead."
-            ),
-        )
-    if invoice.status == "voided":
-        raise Conflict("ALREADY_VOIDED", N_("The invoice is already voided."))
-    if invoice.is_red:
-        raise Conflict("RED_NOT_VOIDABLE", N_("Red invoices cannot be voided here."))
-    if (invoice.issue_date.year, invoice.issue_date.month) != (today.year, today.month):
-        raise Conflict(
-            "VOID_PERIOD_CLOSED",
-            N_(
-                "Paper invoices can only be voided in the month they were issued; "
-                "use a red-letter form."
-            ),
-        )
-    if invoice.cert_period is not None:
-        raise Conflict(
-            "CERTIFIED_NOT_VOIDABLE",
-            N_("The buyer has certified this invoice; it can no longer be voided."),
-        )
-    if invoice.status != "normal":
-        raise Conflict("REVERSED_NOT_VOIDABLE", N_("A reversed invoice cannot be voided."))
-
-
-@dataclass(frozen=True)
-class ListFilter:
-    direction: str = "issued"
-    date_from: date | None = None
-    date_to: date | None = None
-    counterparty: str | None = None
-    status: str | None = None
-    kind: str | None = None
-    limit: int = 50
-    cursor: str | None = None
-
-
-def encode_cursor(invoice: Invoice) -> str:
-    raw = f"{invoice.issue_date.isoformat()}|{invoice.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[date, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        day, _, ident = raw.partition("|")
-        number = int(ident)
-        if not 0 < number < 2**63:
-            raise ValueError("id out of range")
-        return date.fromisoformat(day), number
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed(
-            [rules.FieldError("cursor", "CURSOR_INVALID", N_("The cursor is not valid."))]
-        ) from None
-
-
-def list_invoices(
-    session: Session, actor: Actor, filters: ListFilter
-) -> tuple[list[Invoice], str | None]:
-    """A page of the actor's issued or received invoices, newest first (keyset paging)."""
-    if actor.taxpayer_id is None or actor.tax_id is None:
-        if not actor.is_officer:
-            return [], None
-        raise Forbidden(
-            "TAXPAYER_REQUIRED",
-            N_("Only users of a taxpayer can do this; officers look up invoices by number."),
-        )
-    query = select(Invoice)
-    if filters.direction == "received":
-        query = query.where(Invoice.buyer_tax_id == actor.tax_id)
-        if filters.counterparty:
-            query = query.where(Invoice.seller_tax_id == filters.counterparty)
-    else:
-        query = query.where(Invoice.seller_id == actor.taxpayer_id)
-        if filters.counterparty:
-            query = query.where(Invoice.buyer_tax_id == filters.counterparty)
-    if filters.date_from:
-        query = query.where(Invoice.issue_date >= filters.date_from)
-    if filters.date_to:
-        query = query.where(Invoice.issue_date <= filters.date_to)
-    if filters.status:
-        query = query.where(Invoice.status == filters.status)
-    if filters.kind:
-        query = query.where(Invoice.kind == filters.kind)
-    if filters.cursor:
-        day, ident = decode_cursor(filters.cursor)
-        query = query.where(
-            or_(Invoice.issue_date < day, and_(Invoice.issue_date == day, Invoice.id < ident))
-        )
-    query = query.order_by(Invoice.issue_date.desc(), Invoice.id.desc()).limit(filters.limit + 1)
-    items = list(session.scalars(query))
-    next_cursor = None
-    if len(items) > filters.limit:
-        items = items[: filters.limit]
-        next_cursor = encode_cursor(items[-1])
-    return items, next_cursor

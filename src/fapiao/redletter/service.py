@@ -15,6 +15,7 @@ from fapiao.accounts.service import Actor
 from fapiao.invoices import rules as invoice_rules
 from fapiao.invoices import service as invoices
 from fapiao.invoices.buyer import BuyerInput
+from fapiao.invoices.credit import release_credit
 from fapiao.invoices.models import Invoice, InvoiceLine
 from fapiao.kit.clock import local_date, month_key
 from fapiao.kit.errors import N_, Conflict, Forbidden, NotFound
@@ -251,7 +252,7 @@ def _issue_red(
     )
     # Credit comes back only within the month of the blue invoice (docs/rules.md).
     if month_key(local_date(now)) == month_key(blue.issue_date):
-        invoices.release_credit(session, blue.seller_id, month_key(blue.issue_date), -totals.amount)
+        release_credit(session, blue.seller_id, month_key(blue.issue_date), -totals.amount)
     form.red_invoice_number = number
     session.flush()
     payload = {

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
-from fapiao.invoices.service import credit_used
+from fapiao.invoices.credit import credit_used
 from fapiao.kit.clock import local_date, month_key
 from fapiao.kit.errors import N_, NotFound
 from fapiao.taxpayers.models import Taxpayer
