@@ -38,3 +38,7 @@ demo.register(app)
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
