@@ -141,12 +141,9 @@ def free_port() -> int:
 
 
 def server_command(target: Target, port: int, workers: int) -> list[str]:
-    """`fapiao serve` for one process; uvicorn's supervisor over the app factory for more."""
-    listen = ["--host", HOST, "--port", str(port), "--no-access-log"]
-    if workers == 1:
-        return [*fapiao_command(), "--data-dir", str(target.data_dir), "serve", *listen]
-    factory = ["-m", "uvicorn", "fapiao.app:create_app", "--factory", "--workers", str(workers)]
-    return [sys.executable, *factory, *listen, "--log-level", "warning"]
+    """The product's own command: `fapiao serve --workers N`."""
+    listen = ["--host", HOST, "--port", str(port), "--no-access-log", "--workers", str(workers)]
+    return [*fapiao_command(), "--data-dir", str(target.data_dir), "serve", *listen]
 
 
 def wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:

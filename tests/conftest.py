@@ -126,8 +126,9 @@ def platform(settings: Settings, clock: FixedClock) -> Iterator[Platform]:
     database = Database(settings)
     if not migrate.is_current(database):
         migrate.upgrade(database)
-    yield Platform(settings=settings, database=database, clock=clock)
-    database.dispose()
+    platform = Platform(settings=settings, database=database, clock=clock)
+    yield platform
+    platform.close()
 
 
 @dataclass

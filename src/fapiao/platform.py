@@ -15,6 +15,7 @@ from fapiao.invoices.models import NumberSequence
 from fapiao.invoices.numbering import format_number
 from fapiao.kit.clock import Clock, SystemClock
 from fapiao.settings import Settings
+from fapiao.writer import GroupCommit
 
 
 class NumberAllocator:
@@ -29,6 +30,15 @@ class NumberAllocator:
         self._block_size = block_size
         self._blocks: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
+
+    def next_nowait(self, prefix: str) -> str | None:
+        """The next number of a reserved block, or None when a block must be reserved."""
+        with self._lock:
+            start, end = self._blocks.get(prefix, (0, 0))
+            if start >= end:
+                return None
+            self._blocks[prefix] = (start + 1, end)
+        return format_number(prefix, start)
 
     def next(self, prefix: str) -> str:
         with self._lock:
@@ -85,10 +95,17 @@ class Platform:
     numbers: NumberAllocator = field(init=False)
     secret: str = field(init=False)
     actors: ActorCache = field(default_factory=ActorCache)
+    writer: GroupCommit = field(init=False)
 
     def __post_init__(self) -> None:
         self.secret = self.settings.resolved_secret_key()
         self.numbers = NumberAllocator(self.database, self.settings.number_block_size)
+        self.writer = GroupCommit(self.database)
+
+    def close(self) -> None:
+        """Finish queued writes, stop the writer thread and close the database."""
+        self.writer.close()
+        self.database.dispose()
 
 
 def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:

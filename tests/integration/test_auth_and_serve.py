@@ -75,3 +75,94 @@ def test_serve_starts_on_a_fresh_data_dir(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _cli(data_dir: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "fapiao.cli.main", "--data-dir", str(data_dir), *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_serve_with_two_processes_issues_and_stops_cleanly(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FAPIAO_")}
+    data = tmp_path / "data"
+    for args in (
+        ("taxpayer", "add", "--tax-id", "91110108551385082Q", "--name", "北京示例科技有限公司"),
+        ("taxpayer", "add", "--tax-id", "91110105MA01ABCD13", "--name", "北京样例贸易有限公司"),
+        ("user", "add", "--username", "clerk", "--password", PASSWORD, "--role", "clerk",
+         "--taxpayer", "91110108551385082Q"),
+    ):  # fmt: skip
+        done = _cli(data, *args, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    port = _free_port()
+    command = [sys.executable, "-m", "fapiao.cli.main", "--data-dir", str(data), "serve",
+               "--port", str(port), "--workers", "2", "--no-access-log"]  # fmt: skip
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                token = httpx2.post(
+                    f"{base}/api/v1/auth/token",
+                    data={"username": "clerk", "password": PASSWORD},
+                    timeout=5,
+                ).json()["access_token"]
+                break
+            except httpx2.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "server did not answer"
+                time.sleep(0.2)
+        servers = [pid for pid in _children(server.pid) if _children(pid) == []]
+        numbers = set()
+        for _ in range(12):  # a new connection each time: the kernel picks the process
+            response = httpx2.post(
+                f"{base}/api/v1/invoices",
+                json=invoice_body(),
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+            assert response.status_code == 201, response.text
+            numbers.add(response.json()["number"])
+        assert len(numbers) == 12
+        assert len(servers) >= 2  # two server processes (and multiprocessing's tracker)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode()
+    assert server.returncode == 0, output
+    assert "2 server processes" in output
+    deadline = time.monotonic() + 10  # multiprocessing's tracker leaves just after
+    while [pid for pid in servers if Path(f"/proc/{pid}/stat").exists()]:
+        assert time.monotonic() < deadline, "a server process outlived the supervisor"
+        time.sleep(0.1)
+
+
+@pytest.mark.timeout(60)
+def test_serve_reports_a_port_in_use(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FAPIAO_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _cli(tmp_path / "data", "serve", "--port", str(port), "--workers", "2", env=env)
+    assert done.returncode == 1
+    assert "exited at start-up" in done.stderr

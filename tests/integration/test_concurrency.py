@@ -74,7 +74,7 @@ def in_parallel(world: World, work: Callable[[Platform, int], T]) -> list[T | Ex
             return list(pool.map(run, range(CLIENTS)))
     finally:
         for platform in platforms:
-            platform.database.dispose()
+            platform.close()
 
 
 def test_numbers_are_unique_under_concurrent_issuance(world: World) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fapiao.cli.context import console, state
+from fapiao.cli.context import console, err_console, state
 
 
 def register(app: typer.Typer) -> None:
@@ -19,16 +19,36 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
         worker: Annotated[bool, typer.Option(help="Run scheduled jobs in this process.")] = True,
         access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+        workers: Annotated[
+            int,
+            typer.Option(
+                envvar="FAPIAO_WORKERS",
+                min=1,
+                max=64,
+                help="Server processes sharing the port (the kernel spreads connections).",
+            ),
+        ] = 1,
     ) -> None:
         """Serve the HTTP API (and its scheduled jobs) on HOST:PORT."""
-        import uvicorn
+        from fapiao.cli import processes
 
-        from fapiao.app import create_app
-
-        platform = state(ctx).platform()
-        application = create_app(platform=platform, embedded_worker=worker)
+        cli = state(ctx)
+        platform = cli.platform()  # migrates a fresh database once, before any worker starts
         console.print(f"fapiao: http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-        uvicorn.run(application, host=host, port=port, access_log=access_log)
+        if workers == 1:
+            processes.serve_one(
+                platform.settings, host, port, jobs=worker, access_log=access_log, platform=platform
+            )
+            return
+        platform.close()
+        console.print(f"fapiao: {workers} server processes")
+        try:
+            processes.supervise(
+                platform.settings, host, port, workers=workers, jobs=worker, access_log=access_log
+            )
+        except processes.ServerFailed as exc:
+            err_console.print(f"[red]fapiao: {exc}[/red]")
+            raise typer.Exit(1) from None
 
     @app.command(name="worker")
     def run_worker(

@@ -33,7 +33,7 @@ def to_request(body: InvoiceIn) -> service.IssueRequest:
 
 
 @router.post("/invoices", status_code=201, response_model=InvoiceOut)
-def issue_invoice(
+async def issue_invoice(
     body: InvoiceIn,
     platform: PlatformDep,
     actor: ActorDep,
@@ -42,7 +42,9 @@ def issue_invoice(
     ] = None,
 ) -> JSONResponse:
     """Issue a blue invoice as the caller's taxpayer. Answered only after the commit."""
-    invoice, replayed = service.issue(platform, actor, to_request(body), idempotency_key)
+    invoice, replayed = await service.issue_async(
+        platform, actor, to_request(body), idempotency_key
+    )
     headers = {"Location": f"/api/v1/invoices/{invoice.number}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -59,15 +59,16 @@ def consume_credit(session: Session, seller: Seller, month: str, amount: Decimal
                 CreditUsage.taxpayer_id == seller.id, CreditUsage.month == month
             )
         )
-        remaining = Decimal(limit_cents - int(used or 0)).scaleb(-2)
-        raise Conflict(
-            "CREDIT_LIMIT_EXCEEDED",
-            N_(
-                "This invoice would exceed the monthly credit limit; "
-                "{remaining} is left this month."
-            ),
-            params={"remaining": f"{remaining:.2f}"},
-        )
+        raise credit_exceeded(limit_cents, int(used or 0))
+
+
+def credit_exceeded(limit_cents: int, used_cents: int) -> Conflict:
+    remaining = Decimal(limit_cents - used_cents).scaleb(-2)
+    return Conflict(
+        "CREDIT_LIMIT_EXCEEDED",
+        N_("This invoice would exceed the monthly credit limit; {remaining} is left this month."),
+        params={"remaining": f"{remaining:.2f}"},
+    )
 
 
 def release_credit(session: Session, taxpayer_id: int, month: str, amount: Decimal) -> None:

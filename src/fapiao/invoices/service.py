@@ -3,6 +3,7 @@ opens the transaction (Database.transaction) at the edge."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
-from fapiao.invoices import rules
+from fapiao.invoices import batch, rules
 from fapiao.invoices.buyer import BuyerInput, check_buyer
 from fapiao.invoices.credit import Seller, consume_credit
 from fapiao.invoices.models import IdempotencyKey, Invoice, InvoiceLine
@@ -84,6 +85,13 @@ def fingerprint(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def key_reused() -> Conflict:
+    return Conflict(
+        "IDEMPOTENCY_KEY_REUSED",
+        N_("This Idempotency-Key was already used for a different request."),
+    )
+
+
 def replay(session: Session, taxpayer_id: int, key: str, request_hash: str) -> Invoice | None:
     """The invoice issued earlier under this idempotency key, if any; 409 when the key was
     used for a different request."""
@@ -91,21 +99,30 @@ def replay(session: Session, taxpayer_id: int, key: str, request_hash: str) -> I
     if row is None:
         return None
     if row.request_hash != request_hash:
-        raise Conflict(
-            "IDEMPOTENCY_KEY_REUSED",
-            N_("This Idempotency-Key was already used for a different request."),
-        )
+        raise key_reused()
     return session.scalar(select(Invoice).where(Invoice.number == row.invoice_number))
 
 
-def issue(
-    platform: Platform, actor: Actor, request: IssueRequest, idempotency_key: str | None
-) -> tuple[Invoice, bool]:
-    """Issue a blue invoice for the actor's taxpayer. Returns (invoice, replayed).
+@dataclass(frozen=True)
+class PreparedIssue:
+    """A checked request with its computed lines and totals, ready to be written."""
 
-    Validation runs before any write; the number is reserved before the issuing
-    transaction; the invoice, its credit use, the idempotency key and the outbox rows are
-    written in one transaction."""
+    seller_id: int
+    actor: Actor
+    request: IssueRequest
+    idempotency_key: str | None
+    issued_at: datetime
+    issue_date: date
+    lines: Sequence[rules.Line]
+    totals: rules.Totals
+    number_prefix: str
+
+
+def prepare_issue(
+    platform: Platform, actor: Actor, request: IssueRequest, idempotency_key: str | None
+) -> PreparedIssue:
+    """Everything about a new invoice that needs no database: permission, buyer and
+    arithmetic checks, all field errors at once."""
     seller_id = actor.require_write()
     if len(request.lines) > platform.settings.max_lines:
         raise ValidationFailed(
@@ -142,43 +159,168 @@ def issue(
         raise ValidationFailed(errors + exc.errors) from None
     if errors:
         raise ValidationFailed(errors)
-
-    db = platform.database
-    number = platform.numbers.next(
-        prefix_for(issue_date, platform.settings.region, platform.settings.channel)
+    return PreparedIssue(
+        seller_id=seller_id,
+        actor=actor,
+        request=request,
+        idempotency_key=idempotency_key,
+        issued_at=now,
+        issue_date=issue_date,
+        lines=lines,
+        totals=totals,
+        number_prefix=prefix_for(issue_date, platform.settings.region, platform.settings.channel),
     )
-    try:
-        with db.transaction() as session:
-            if idempotency_key:
-                # A retry gets the first answer; the number reserved above stays a gap.
-                earlier = replay(session, seller_id, idempotency_key, request.fingerprint)
-                if earlier is not None:
-                    return earlier, True
-            buyer_id = _check_registered_buyer(session, request.buyer)
-            seller = session.connection().execute(_SELLER, {"seller": seller_id}).one()
-            if idempotency_key:
-                # Written first: a concurrent twin blocks here until this one commits.
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What the issuing write produced: the rows of a new invoice, or an earlier invoice
+    returned again for a repeated idempotency key."""
+
+    invoice_row: dict[str, Any] | None = None
+    line_rows: list[dict[str, Any]] = field(default_factory=list)
+    earlier: Invoice | None = None
+
+    def result(self) -> tuple[Invoice, bool]:
+        if self.earlier is not None:
+            return self.earlier, True
+        assert self.invoice_row is not None
+        invoice = Invoice(**self.invoice_row)
+        invoice.lines = [InvoiceLine(**row) for row in self.line_rows]
+        return invoice, False
+
+
+def issue(
+    platform: Platform, actor: Actor, request: IssueRequest, idempotency_key: str | None
+) -> tuple[Invoice, bool]:
+    """Issue a blue invoice for the actor's taxpayer. Returns (invoice, replayed).
+
+    Validation runs before any write; the number is reserved before the issuing
+    transaction; the invoice, its credit use, the idempotency key and the outbox rows are
+    written in one transaction, shared with other invoices by group commit."""
+    prepared = prepare_issue(platform, actor, request, idempotency_key)
+    number = platform.numbers.next(prepared.number_prefix)
+    return platform.writer.run(batch.IssueJob(prepared, number)).result()
+
+
+async def issue_async(
+    platform: Platform, actor: Actor, request: IssueRequest, idempotency_key: str | None
+) -> tuple[Invoice, bool]:
+    """`issue` for the event loop: checks run here, the write waits for group commit."""
+    prepared = prepare_issue(platform, actor, request, idempotency_key)
+    number = platform.numbers.next_nowait(prepared.number_prefix)
+    if number is None:  # a new block must be reserved: a short write of its own
+        number = await asyncio.to_thread(platform.numbers.next, prepared.number_prefix)
+    issued = await platform.writer.run_async(batch.IssueJob(prepared, number))
+    return issued.result()
+
+
+def write_issue(session: Session, prepared: PreparedIssue, number: str) -> Issued:
+    """The issuing write, inside a transaction (a savepoint of a group commit). This part
+    is serialised (SQLite has one writer; a seller's credit row is one row), so it does
+    no more than it must: the seller and the registered buyer are read once per
+    transaction, and rows are plain values written with Core statements."""
+    request, key, now = prepared.request, prepared.idempotency_key, prepared.issued_at
+    seller_id = prepared.seller_id
+    if key:
+        # A retry gets the first answer; the number reserved for it stays a gap.
+        earlier = replay(session, seller_id, key, request.fingerprint)
+        if earlier is not None:
+            return Issued(earlier=earlier)
+    cache: dict[Any, Any] = session.info.setdefault("fapiao.issue", {})
+    buyer_id = _check_registered_buyer(session, request.buyer, cache)
+    seller = cache.get(("seller", seller_id))
+    if seller is None:
+        seller = cache[("seller", seller_id)] = (
+            session.connection().execute(_SELLER, {"seller": seller_id}).one()
+        )
+    if key:
+        # Written first: a concurrent twin blocks here until this one commits, then fails
+        # on the primary key and answers with this one's invoice.
+        try:
+            with session.begin_nested():
                 session.execute(
                     insert(IdempotencyKey).values(
                         taxpayer_id=seller_id,
-                        key=idempotency_key,
+                        key=key,
                         request_hash=request.fingerprint,
                         invoice_number=number,
                         created_at=now,
                     )
                 )
-            invoice = _build_invoice(seller, request, number, issue_date, now, lines, totals, actor)
-            _insert_invoice(session, invoice, buyer_id, now)
-            consume_credit(session, seller, month_key(issue_date), totals.amount)
-            return invoice, False
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        with db.transaction(write=False) as session:
-            earlier = replay(session, seller_id, idempotency_key, request.fingerprint)
-        if earlier is None:
-            raise
-        return earlier, True
+        except IntegrityError:
+            earlier = replay(session, seller_id, key, request.fingerprint)
+            if earlier is None:
+                raise
+            return Issued(earlier=earlier)
+    invoice_row = _invoice_row(seller, prepared, number)
+    line_rows = [_line_row(line) for line in prepared.lines]
+    _insert_invoice(session, invoice_row, line_rows, buyer_id, now)
+    consume_credit(session, seller, month_key(prepared.issue_date), prepared.totals.amount)
+    return Issued(invoice_row=invoice_row, line_rows=line_rows)
+
+
+def _invoice_row(seller: Seller, prepared: PreparedIssue, number: str) -> dict[str, Any]:
+    request, buyer, totals = prepared.request, prepared.request.buyer, prepared.totals
+    return {
+        "number": number,
+        "kind": request.kind,
+        "medium": request.medium,
+        "is_red": False,
+        "red_of": None,
+        "seller_id": seller.id,
+        "seller_tax_id": seller.tax_id,
+        "seller_name": seller.name,
+        "seller_address": seller.address,
+        "seller_phone": seller.phone,
+        "seller_bank": seller.bank,
+        "seller_account": seller.account,
+        "buyer_tax_id": buyer.tax_id or None,
+        "buyer_name": buyer.name,
+        "buyer_address": buyer.address,
+        "buyer_phone": buyer.phone,
+        "buyer_bank": buyer.bank,
+        "buyer_account": buyer.account,
+        "buyer_email": buyer.email,
+        "buyer_natural_person": buyer.natural_person,
+        "issue_date": prepared.issue_date,
+        "issued_at": prepared.issued_at,
+        "total_amount": totals.amount,
+        "total_tax": totals.tax,
+        "total_with_tax": totals.with_tax,
+        "total_in_words": totals.in_words,
+        "prices_include_tax": request.prices_include_tax,
+        "remarks": request.remarks,
+        "drawer": request.drawer,
+        "status": "normal",
+        "reversed_amount": Decimal("0"),
+        "reversed_tax": Decimal("0"),
+        "created_by": prepared.actor.user_id,
+        "cert_period": None,
+        "cert_purpose": None,
+        "cert_reason": None,
+        "cert_reason_text": None,
+        "certified_at": None,
+        "voided_at": None,
+        "red_form_id": None,
+    }
+
+
+def _line_row(line: rules.Line) -> dict[str, Any]:
+    return {
+        "line_no": line.line_no,
+        "blue_line_no": line.blue_line_no,
+        "name": line.name,
+        "tax_code": line.tax_code,
+        "short_name": line.short_name,
+        "spec": line.spec,
+        "unit": line.unit,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "amount": line.amount,
+        "tax_rate": line.tax_rate,
+        "tax": line.tax,
+    }
 
 
 # Built once: SQLAlchemy caches the compiled form, where a statement built per call costs
@@ -199,43 +341,40 @@ _SELLER = select(
 ).where(Taxpayer.id == bindparam("seller"))
 
 
-_INVOICE_COLUMNS = [column.key for column in Invoice.__table__.columns if column.key != "id"]
-_LINE_COLUMNS = [
-    column.key for column in InvoiceLine.__table__.columns if column.key not in ("id", "invoice_id")
-]
-
-
 def _insert_invoice(
-    session: Session, invoice: Invoice, buyer_id: int | None, now: datetime
+    session: Session,
+    invoice: dict[str, Any],
+    lines: list[dict[str, Any]],
+    buyer_id: int | None,
+    now: datetime,
 ) -> None:
     """Write a new invoice, its lines and its outbox rows with three Core statements: the
     hot path of issuing, where the ORM's unit of work costs more than the database."""
     connection = session.connection()
-    invoice.id = connection.execute(
-        _INSERT_INVOICE,
-        {key: getattr(invoice, key) for key in _INVOICE_COLUMNS},
-    ).scalar_one()
-    connection.execute(
-        _INSERT_LINE,
-        [
-            {"invoice_id": invoice.id, **{key: getattr(line, key) for key in _LINE_COLUMNS}}
-            for line in invoice.lines
-        ],
-    )
-    payload = {"number": invoice.number, "total_with_tax": f"{invoice.total_with_tax:.2f}"}
-    events = [event_row("invoice.issued", invoice.seller_id, invoice.number, payload, now)]
+    invoice_id = connection.execute(_INSERT_INVOICE, invoice).scalar_one()
+    connection.execute(_INSERT_LINE, [{"invoice_id": invoice_id, **line} for line in lines])
+    payload = {"number": invoice["number"], "total_with_tax": f"{invoice['total_with_tax']:.2f}"}
+    events = [event_row("invoice.issued", invoice["seller_id"], invoice["number"], payload, now)]
     if buyer_id is not None:
-        events.append(event_row("invoice.received", buyer_id, invoice.number, payload, now))
+        events.append(event_row("invoice.received", buyer_id, invoice["number"], payload, now))
     connection.execute(_INSERT_EVENT, events)
 
 
-def _check_registered_buyer(session: Session, buyer: BuyerInput) -> int | None:
+def _check_registered_buyer(
+    session: Session, buyer: BuyerInput, cache: dict[Any, Any]
+) -> int | None:
     """The buyer's taxpayer id when it is registered here, after checking its name: a
     registered buyer receives the invoice in its tax account, so the name must be the
     registered one, or the wrong company would appear on the invoice."""
     if not buyer.tax_id:
         return None
-    row = session.connection().execute(_BUYER_BY_TAX_ID, {"tax_id": buyer.tax_id}).one_or_none()
+    cache_key = ("buyer", buyer.tax_id)
+    if cache_key in cache:
+        row = cache[cache_key]
+    else:
+        row = cache[cache_key] = (
+            session.connection().execute(_BUYER_BY_TAX_ID, {"tax_id": buyer.tax_id}).one_or_none()
+        )
     if row is None:
         return None
     if row.name != buyer.name.strip():

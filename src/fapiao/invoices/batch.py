@@ -1,0 +1,210 @@
+"""Issuing many invoices in one statement per table.
+
+Group commit (fapiao.writer) hands the issuing jobs that arrive together to
+`IssueJob.run_batch`, which writes them with one INSERT per table instead of one per
+job, and charges each seller's credit once. The serialised part of issuing (SQLite has
+one writer; a seller's credit row is one row) then costs a fraction of a millisecond per
+invoice. The checks are the same as `write_issue`'s, in the order the jobs arrived:
+replayed idempotency keys, the registered buyer's name, and the credit limit, which is
+charged job by job against the locked credit row so it is never passed. A job refused
+by a check gets its error and writes nothing. If anything unexpected fails (a twin
+idempotency key committed by another process a moment ago, say) the caller runs every
+job again on its own, through `write_issue`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from fapiao.dbsql import insert_ignore
+from fapiao.invoices import service
+from fapiao.invoices.credit import credit_exceeded
+from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice
+from fapiao.kit.clock import month_key
+from fapiao.kit.errors import FapiaoError
+from fapiao.outbox.service import event_row
+from fapiao.taxpayers.models import Taxpayer
+
+_INSERT_INVOICES = insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True)
+_USED = select(CreditUsage.used_cents).where(
+    CreditUsage.taxpayer_id == bindparam("taxpayer"), CreditUsage.month == bindparam("b_month")
+)
+_SET_USED = (
+    update(CreditUsage)
+    .where(
+        CreditUsage.taxpayer_id == bindparam("taxpayer"), CreditUsage.month == bindparam("b_month")
+    )
+    .values(used_cents=bindparam("used"))
+)
+_BUYERS = select(Taxpayer.tax_id, Taxpayer.id, Taxpayer.name).where(
+    Taxpayer.tax_id.in_(bindparam("tax_ids", expanding=True))
+)
+
+
+@dataclass(frozen=True)
+class IssueJob:
+    """One invoice to write: a GroupCommit job, alone or in a batch."""
+
+    prepared: service.PreparedIssue
+    number: str
+
+    def __call__(self, session: Session) -> service.Issued:
+        return service.write_issue(session, self.prepared, self.number)
+
+    @staticmethod
+    def run_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
+        """Every job's Issued, or the FapiaoError that refused it, in order."""
+        return _write_batch(session, jobs)
+
+
+def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
+    connection = session.connection()
+    results: list[Any] = [None] * len(jobs)
+    cache: dict[Any, Any] = session.info.setdefault("fapiao.issue", {})
+
+    # 1. Idempotency keys: earlier requests, and twins within this batch.
+    first_with_key: dict[tuple[int, str], int] = {}
+    twins: list[tuple[int, int]] = []
+    for index, job in enumerate(jobs):
+        prepared = job.prepared
+        if not prepared.idempotency_key:
+            continue
+        slot = (prepared.seller_id, prepared.idempotency_key)
+        if slot in first_with_key:
+            twins.append((index, first_with_key[slot]))
+            continue
+        try:
+            earlier = service.replay(
+                session, prepared.seller_id, prepared.idempotency_key, prepared.request.fingerprint
+            )
+        except FapiaoError as exc:
+            results[index] = exc
+            continue
+        if earlier is not None:
+            results[index] = service.Issued(earlier=earlier)
+        else:
+            first_with_key[slot] = index
+
+    # 2. Sellers and registered buyers, read once.
+    for seller_id in {job.prepared.seller_id for job in jobs}:
+        if ("seller", seller_id) not in cache:
+            cache[("seller", seller_id)] = connection.execute(
+                service._SELLER, {"seller": seller_id}
+            ).one()
+    wanted = {
+        tax_id
+        for job in jobs
+        if (tax_id := job.prepared.request.buyer.tax_id) and ("buyer", tax_id) not in cache
+    }
+    if wanted:
+        found = {
+            row.tax_id: row for row in connection.execute(_BUYERS, {"tax_ids": sorted(wanted)})
+        }
+        for tax_id in wanted:
+            cache[("buyer", tax_id)] = found.get(tax_id)
+    buyer_ids: dict[int, int | None] = {}
+    twin_indexes = {index for index, _ in twins}
+    for index, job in enumerate(jobs):
+        if results[index] is not None or index in twin_indexes:
+            continue
+        try:
+            buyer_ids[index] = service._check_registered_buyer(
+                session, job.prepared.request.buyer, cache
+            )
+        except FapiaoError as exc:
+            results[index] = exc
+
+    # 3. Credit: each seller's month row locked once, each job charged in turn.
+    used: dict[tuple[int, str], int] = {}
+    for index, job in enumerate(jobs):
+        if index not in buyer_ids:
+            continue
+        prepared = job.prepared
+        seller = cache[("seller", prepared.seller_id)]
+        slot = (prepared.seller_id, month_key(prepared.issue_date))
+        if slot not in used:
+            used[slot] = _lock_credit_row(session, *slot)
+        cents = int(prepared.totals.amount.scaleb(2))
+        limit = int(seller.credit_limit.scaleb(2))
+        if used[slot] + cents > limit:
+            results[index] = credit_exceeded(limit, used[slot])
+            del buyer_ids[index]
+            continue
+        used[slot] += cents
+
+    # 4. The rows, one statement per table.
+    accepted = sorted(buyer_ids)
+    if accepted:
+        invoice_rows = [
+            service._invoice_row(
+                cache[("seller", jobs[i].prepared.seller_id)], jobs[i].prepared, jobs[i].number
+            )
+            for i in accepted
+        ]
+        line_rows = [[service._line_row(line) for line in jobs[i].prepared.lines] for i in accepted]
+        ids = connection.execute(_INSERT_INVOICES, invoice_rows).scalars().all()
+        connection.execute(
+            service._INSERT_LINE,
+            [
+                {"invoice_id": invoice_id, **line}
+                for invoice_id, lines in zip(ids, line_rows, strict=True)
+                for line in lines
+            ],
+        )
+        events = []
+        for i, row in zip(accepted, invoice_rows, strict=True):
+            now = jobs[i].prepared.issued_at
+            payload = {"number": row["number"], "total_with_tax": f"{row['total_with_tax']:.2f}"}
+            events.append(
+                event_row("invoice.issued", row["seller_id"], row["number"], payload, now)
+            )
+            buyer_id = buyer_ids[i]
+            if buyer_id is not None:
+                events.append(event_row("invoice.received", buyer_id, row["number"], payload, now))
+        connection.execute(service._INSERT_EVENT, events)
+        keys = [
+            {
+                "taxpayer_id": jobs[i].prepared.seller_id,
+                "key": jobs[i].prepared.idempotency_key,
+                "request_hash": jobs[i].prepared.request.fingerprint,
+                "invoice_number": jobs[i].number,
+                "created_at": jobs[i].prepared.issued_at,
+            }
+            for i in accepted
+            if jobs[i].prepared.idempotency_key
+        ]
+        if keys:
+            connection.execute(insert(IdempotencyKey), keys)
+        for (seller_id, month), cents in used.items():
+            connection.execute(_SET_USED, {"taxpayer": seller_id, "b_month": month, "used": cents})
+        for i, row, lines in zip(accepted, invoice_rows, line_rows, strict=True):
+            results[i] = service.Issued(invoice_row=row, line_rows=lines)
+
+    # 5. Twins answer with their first's invoice (or its refusal).
+    for index, first in twins:
+        prepared, first_result = jobs[index].prepared, results[first]
+        if prepared.request.fingerprint != jobs[first].prepared.request.fingerprint:
+            results[index] = service.key_reused()
+        elif isinstance(first_result, service.Issued):
+            invoice, _ = first_result.result()
+            results[index] = service.Issued(earlier=invoice)
+        else:
+            results[index] = first_result
+    return results
+
+
+def _lock_credit_row(session: Session, seller_id: int, month: str) -> int:
+    """The month's credit use in cents, its row created if need be and locked until the
+    transaction ends (SQLite: the write lock is held already)."""
+    session.execute(
+        insert_ignore(
+            session, CreditUsage, {"taxpayer_id": seller_id, "month": month, "used_cents": 0}
+        )
+    )
+    query = _USED.with_for_update() if session.get_bind().dialect.name == "postgresql" else _USED
+    value = session.connection().execute(query, {"taxpayer": seller_id, "b_month": month})
+    return int(value.scalar_one())
