@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,30 +24,54 @@ class NumberAllocator:
 
     A block is taken in its own short transaction, before the transaction that uses a
     number, so a number is never handed out twice even if that later transaction rolls
-    back (its number is then simply a gap, which domain.md §2 allows)."""
+    back (its number is then simply a gap, which domain.md §2 allows). When half a block
+    is left, the next one is reserved in the background (`wants_block`/`reserve`), so a
+    busy server does not make a request wait for a reservation."""
 
     def __init__(self, database: Database, block_size: int) -> None:
         self._database = database
         self._block_size = block_size
-        self._blocks: dict[str, tuple[int, int]] = {}
+        self._blocks: dict[str, deque[list[int]]] = {}
+        self._reserving: set[str] = set()
         self._lock = threading.Lock()
 
     def next_nowait(self, prefix: str) -> str | None:
-        """The next number of a reserved block, or None when a block must be reserved."""
+        """The next reserved number, or None when a block must be reserved first."""
         with self._lock:
-            start, end = self._blocks.get(prefix, (0, 0))
-            if start >= end:
+            blocks = self._blocks.get(prefix)
+            while blocks and blocks[0][0] >= blocks[0][1]:
+                blocks.popleft()
+            if not blocks:
                 return None
-            self._blocks[prefix] = (start + 1, end)
-        return format_number(prefix, start)
+            value = blocks[0][0]
+            blocks[0][0] += 1
+        return format_number(prefix, value)
 
     def next(self, prefix: str) -> str:
+        while True:
+            number = self.next_nowait(prefix)
+            if number is not None:
+                return number
+            self.reserve(prefix)
+
+    def wants_block(self, prefix: str) -> bool:
+        """True (once, until `reserve` ends) when less than half a block is left."""
         with self._lock:
-            start, end = self._blocks.get(prefix, (0, 0))
-            if start >= end:
-                start, end = self._take_block(prefix)
-            self._blocks[prefix] = (start + 1, end)
-        return format_number(prefix, start)
+            left = sum(end - start for start, end in self._blocks.get(prefix, ()))
+            if left >= self._block_size // 2 or prefix in self._reserving:
+                return False
+            self._reserving.add(prefix)
+            return True
+
+    def reserve(self, prefix: str) -> None:
+        """Reserve one more block for `prefix`."""
+        try:
+            start, end = self._take_block(prefix)
+            with self._lock:
+                self._blocks.setdefault(prefix, deque()).append([start, end])
+        finally:
+            with self._lock:
+                self._reserving.discard(prefix)
 
     def _take_block(self, prefix: str) -> tuple[int, int]:
         size = self._block_size

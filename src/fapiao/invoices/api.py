@@ -19,7 +19,9 @@ router = APIRouter(prefix="/api/v1", tags=["invoices"], responses=PROBLEMS)
 NumberPath = Annotated[str, Path(pattern=r"^\d{20}$", description="20-digit invoice number")]
 
 
-def to_request(body: InvoiceIn) -> service.IssueRequest:
+def to_request(body: InvoiceIn, idempotency_key: str | None = None) -> service.IssueRequest:
+    # The fingerprint only matters when a retry can be compared with the first request.
+    fingerprint = service.fingerprint(body.model_dump(mode="json")) if idempotency_key else ""
     return service.IssueRequest(
         kind=body.kind,
         medium=body.medium,
@@ -28,7 +30,7 @@ def to_request(body: InvoiceIn) -> service.IssueRequest:
         prices_include_tax=body.prices_include_tax,
         remarks=body.remarks,
         drawer=body.drawer,
-        fingerprint=service.fingerprint(body.model_dump(mode="json")),
+        fingerprint=fingerprint,
     )
 
 
@@ -42,13 +44,14 @@ async def issue_invoice(
     ] = None,
 ) -> JSONResponse:
     """Issue a blue invoice as the caller's taxpayer. Answered only after the commit."""
-    invoice, replayed = await service.issue_async(
-        platform, actor, to_request(body), idempotency_key
+    issued = await service.issue_async(
+        platform, actor, to_request(body, idempotency_key), idempotency_key
     )
-    headers = {"Location": f"/api/v1/invoices/{invoice.number}"}
-    if replayed:
+    view = invoice_view(issued.earlier or issued.record())
+    headers = {"Location": f"/api/v1/invoices/{view['number']}"}
+    if issued.earlier is not None:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(invoice_view(invoice), status_code=201, headers=headers)
+    return JSONResponse(view, status_code=201, headers=headers)
 
 
 @router.get("/invoices/{number}", response_model=InvoiceOut)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -136,8 +137,9 @@ def _plain(value: Any) -> str | None:
     return None if value is None else fmt_plain(value)
 
 
-def invoice_view(invoice: Invoice) -> dict[str, Any]:
-    """The JSON body of an invoice (the InvoiceOut shape), built without re-validation."""
+def invoice_view(invoice: Invoice | SimpleNamespace) -> dict[str, Any]:
+    """The JSON body of an invoice (the InvoiceOut shape), built without re-validation,
+    from a stored Invoice or a just-issued one's record (`Issued.record`)."""
     certification = None
     if invoice.cert_period is not None and invoice.certified_at is not None:
         certification = {

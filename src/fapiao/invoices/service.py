@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
@@ -30,6 +32,8 @@ from fapiao.outbox.models import OutboxEvent
 from fapiao.outbox.service import event_row
 from fapiao.platform import Platform
 from fapiao.taxpayers.models import Taxpayer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,13 @@ class Issued:
     line_rows: list[dict[str, Any]] = field(default_factory=list)
     earlier: Invoice | None = None
 
+    def record(self) -> SimpleNamespace:
+        """The new invoice as plain attributes, for `invoice_view` (cheaper than ORM
+        objects, which the response does not need)."""
+        assert self.invoice_row is not None
+        lines = [SimpleNamespace(**row) for row in self.line_rows]
+        return SimpleNamespace(**self.invoice_row, lines=lines)
+
     def result(self) -> tuple[Invoice, bool]:
         if self.earlier is not None:
             return self.earlier, True
@@ -205,14 +216,32 @@ def issue(
 
 async def issue_async(
     platform: Platform, actor: Actor, request: IssueRequest, idempotency_key: str | None
-) -> tuple[Invoice, bool]:
+) -> Issued:
     """`issue` for the event loop: checks run here, the write waits for group commit."""
     prepared = prepare_issue(platform, actor, request, idempotency_key)
-    number = platform.numbers.next_nowait(prepared.number_prefix)
+    numbers, prefix = platform.numbers, prepared.number_prefix
+    number = numbers.next_nowait(prefix)
     if number is None:  # a new block must be reserved: a short write of its own
-        number = await asyncio.to_thread(platform.numbers.next, prepared.number_prefix)
-    issued = await platform.writer.run_async(batch.IssueJob(prepared, number))
-    return issued.result()
+        number = await asyncio.to_thread(numbers.next, prefix)
+    if numbers.wants_block(prefix):  # reserve the next block before this one runs out
+        _background(asyncio.to_thread(numbers.reserve, prefix))
+    return await platform.writer.run_async(batch.IssueJob(prepared, number))
+
+
+_pending: set[asyncio.Task[None]] = set()
+
+
+def _background(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` without waiting for it; a failure is logged, not lost."""
+    task = asyncio.ensure_future(work)
+    _pending.add(task)
+
+    def done(finished: asyncio.Task[None]) -> None:
+        _pending.discard(finished)
+        if not finished.cancelled() and finished.exception() is not None:
+            log.warning("number block reservation failed: %r", finished.exception())
+
+    task.add_done_callback(done)
 
 
 def write_issue(session: Session, prepared: PreparedIssue, number: str) -> Issued:
