@@ -7,6 +7,12 @@ takes every job waiting (up to `max_batch`), runs each inside its own SAVEPOINT 
 transaction, commits once, then answers every caller. A job that fails is rolled back to
 its savepoint alone and its caller gets its exception; the others are unaffected. Nobody
 is answered before the commit, so an acknowledged write is durable.
+
+Jobs from the event loop (`run_async`) on SQLite are batched per turn of the loop and
+written on the loop's thread: the batch takes a millisecond or two, and a separate
+writer thread holding SQLite's write lock would wait for the GIL behind request
+handling, which stretches the lock for every process. On PostgreSQL the writer thread is
+used, because it waits for the server without holding the GIL.
 """
 
 from __future__ import annotations
@@ -38,6 +44,11 @@ class GroupCommit:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._closed = False
+        # SQLite: batches from the event loop run on the loop's thread (see run_async).
+        # PostgreSQL: on the writer thread, which waits for the server without the GIL.
+        self._inline_writes = database.dialect == "sqlite"
+        self._inline: list[tuple[Job, asyncio.Future[Any]]] = []
+        self._flush_scheduled = False
         self.batches = 0
         self.jobs = 0
 
@@ -56,7 +67,37 @@ class GroupCommit:
         return self.submit(job).result()
 
     async def run_async(self, job: Callable[[Session], T]) -> T:
-        return await asyncio.wrap_future(self.submit(job))
+        """Run a job from the event loop. Jobs submitted during one turn of the loop are
+        written together right after it, on the loop's own thread: the batch is short,
+        and a writer thread would contend with the loop for the GIL while it holds the
+        database's write lock."""
+        if self._closed:
+            raise RuntimeError("GroupCommit is closed")
+        if not self._inline_writes:
+            return await asyncio.wrap_future(self.submit(job))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._inline.append((job, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush_inline)
+        return await future
+
+    def _flush_inline(self) -> None:
+        self._flush_scheduled = False
+        items, self._inline = self._inline, []
+        for start in range(0, len(items), self._max_batch):
+            chunk = [item for item in items[start : start + self._max_batch] if not item[1].done()]
+            if not chunk:
+                continue
+            outcomes = self._execute([job for job, _ in chunk])
+            for (_job, future), outcome in zip(chunk, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
 
     def close(self) -> None:
         """Finish the queued jobs and stop the thread."""
@@ -96,69 +137,67 @@ class GroupCommit:
 
     def _run_batch(self, batch: list[tuple[Job, Future[Any]]]) -> None:
         live = [(job, future) for job, future in batch if future.set_running_or_notify_cancel()]
-        outcomes: list[tuple[Future[Any], Any]] = []
-        try:
-            with self._database.transaction() as session:
-                for group in _groups(live):
-                    outcomes.extend(_run_group(session, group))
-        except BaseException as exc:  # BEGIN or COMMIT failed: nothing is durable
-            log.warning("group commit of %d jobs failed: %r", len(live), exc)
-            done = {id(future) for future, _ in outcomes}
-            for future, outcome in outcomes:
-                future.set_exception(outcome if isinstance(outcome, BaseException) else exc)
-            for _job, future in live:
-                if id(future) not in done:
-                    future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        self.batches += 1
-        self.jobs += len(outcomes)
-        for future, outcome in outcomes:
+        outcomes = self._execute([job for job, _ in live])
+        for (_job, future), outcome in zip(live, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
 
+    def _execute(self, jobs: list[Job]) -> list[Any]:
+        """Every job's result or exception, after one transaction over all of them."""
+        outcomes: list[Any] = []
+        try:
+            with self._database.transaction() as session:
+                for group in _groups(jobs):
+                    outcomes.extend(_run_group(session, group))
+        except Exception as exc:  # BEGIN or COMMIT failed: nothing is durable
+            log.warning("group commit of %d jobs failed: %r", len(jobs), exc)
+            return [
+                outcome if isinstance(outcome, BaseException) else exc
+                for outcome in outcomes + [exc] * (len(jobs) - len(outcomes))
+            ]
+        self.batches += 1
+        self.jobs += len(jobs)
+        return outcomes
 
-def _groups(items: list[tuple[Job, Future[Any]]]) -> list[list[tuple[Job, Future[Any]]]]:
+
+def _groups(jobs: list[Job]) -> list[list[Job]]:
     """Consecutive jobs of one kind that can be written together (`run_batch`); every
     other job alone."""
-    groups: list[list[tuple[Job, Future[Any]]]] = []
-    for item in items:
-        kind = type(item[0])
-        if groups and hasattr(kind, "run_batch") and type(groups[-1][0][0]) is kind:
-            groups[-1].append(item)
+    groups: list[list[Job]] = []
+    for job in jobs:
+        kind = type(job)
+        if groups and hasattr(kind, "run_batch") and type(groups[-1][0]) is kind:
+            groups[-1].append(job)
         else:
-            groups.append([item])
+            groups.append([job])
     return groups
 
 
-def _run_group(
-    session: Session, group: list[tuple[Job, Future[Any]]]
-) -> list[tuple[Future[Any], Any]]:
+def _run_group(session: Session, group: list[Job]) -> list[Any]:
     """Each job's result or exception. A group is tried in one savepoint with the kind's
     `run_batch`; if that raises, every job runs again alone in a savepoint of its own."""
-    run_batch = getattr(type(group[0][0]), "run_batch", None)
+    run_batch = getattr(type(group[0]), "run_batch", None)
     if run_batch is not None and len(group) > 1:
         try:
             with session.begin_nested():
-                results = run_batch(session, [job for job, _ in group])
-            return [(future, result) for (_job, future), result in zip(group, results, strict=True)]
+                results = run_batch(session, group)
+            return list(results)
         except Exception as exc:  # handled below, job by job
             log.info(
                 "batch of %d %s jobs retried one by one: %r",
                 len(group),
-                type(group[0][0]).__name__,
+                type(group[0]).__name__,
                 exc,
             )
-    outcomes: list[tuple[Future[Any], Any]] = []
-    for job, future in group:
+    outcomes: list[Any] = []
+    for job in group:
         try:
             with session.begin_nested():
                 result = job(session)
         except Exception as exc:  # handed to the caller
-            outcomes.append((future, exc))
+            outcomes.append(exc)
         else:
-            outcomes.append((future, result))
+            outcomes.append(result)
     return outcomes

@@ -257,3 +257,26 @@ def test_close_finishes_queued_jobs_then_refuses_new_ones(world: World) -> None:
     assert all(future.done() for future in futures) and len(done) == 20
     with pytest.raises(RuntimeError):
         platform.writer.submit(slow)
+
+
+def test_jobs_from_one_turn_of_the_event_loop_share_a_commit(world: World) -> None:
+    """From the event loop (the API), SQLite batches run on the loop's own thread; on
+    PostgreSQL they go to the writer thread. Either way each caller gets its own answer."""
+    import asyncio
+
+    platform = world.platform
+    jobs = [job(world, request(f"{index + 1}.00")) for index in range(6)]
+    jobs.insert(3, job(world, request("7.00", buyer_name="错误的名称有限公司")))
+    before = platform.writer.batches
+
+    async def issue_all() -> list[Any]:
+        calls = [platform.writer.run_async(item) for item in jobs]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    results = asyncio.run(issue_all())
+    assert isinstance(results[3], ValidationFailed)
+    issued = [result for index, result in enumerate(results) if index != 3]
+    assert all(isinstance(result, service.Issued) and result.invoice_row for result in issued)
+    assert count(world, Invoice) == 6
+    if platform.database.dialect == "sqlite":
+        assert platform.writer.batches - before == 1
