@@ -280,3 +280,34 @@ def test_jobs_from_one_turn_of_the_event_loop_share_a_commit(world: World) -> No
     assert count(world, Invoice) == 6
     if platform.database.dialect == "sqlite":
         assert platform.writer.batches - before == 1
+
+
+def test_credit_used_by_another_transaction_meanwhile_sends_the_batch_job_by_job(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch reads the credit use without a lock and charges it last. When another
+    process used credit in between (simulated: the read comes back 300.00 short), the
+    final conditional UPDATE matches nothing, and the single path charges job by job,
+    so the limit still holds."""
+    from fapiao.invoices import batch
+
+    set_credit_limit(world, "500.00")
+    for amount in ("299.00",):  # 300.00 used before the batch
+        submit(world, job(world, request(amount))).result(10)
+    original = batch._credit_used
+    monkeypatch.setattr(
+        batch,
+        "_credit_used",
+        lambda session, seller, month: original(session, seller, month) - 30000,
+    )
+    jobs = [job(world, request("99.00")) for _ in range(3)]  # 100.00 each
+    with one_batch(world.platform):
+        futures = [submit(world, item) for item in jobs]
+    results = [outcome(future) for future in futures]
+    # The stale read says 0.00 used, so all three "fit"; really only two do (300 + 200).
+    assert [isinstance(result, Conflict) for result in results] == [False, False, True]
+    assert count(world, Invoice) == 3
+    with world.platform.database.transaction(write=False) as session:
+        seller_id = session.scalar(select(Taxpayer.id).where(Taxpayer.tax_id.like("911101085%")))
+        month = month_key(local_date(world.platform.clock.now()))
+        assert credit_used(session, seller_id or 0, month) == Decimal("500.00")

@@ -9,7 +9,13 @@ replayed idempotency keys, the registered buyer's name, and the credit limit, wh
 charged job by job against the locked credit row so it is never passed. A job refused
 by a check gets its error and writes nothing. If anything unexpected fails (a twin
 idempotency key committed by another process a moment ago, say) the caller runs every
-job again on its own, through `write_issue`."""
+job again on its own, through `write_issue`.
+
+The credit row is read without a lock and charged last, with one conditional UPDATE per
+seller just before the commit, so on PostgreSQL concurrent batches hold the row only for
+that UPDATE and the commit. If another transaction used the credit in between so that
+the batch no longer fits, the UPDATE matches nothing and the batch falls back to the
+single path, which charges job by job."""
 
 from __future__ import annotations
 
@@ -33,13 +39,22 @@ _INSERT_INVOICES = insert(Invoice).returning(Invoice.id, sort_by_parameter_order
 _USED = select(CreditUsage.used_cents).where(
     CreditUsage.taxpayer_id == bindparam("taxpayer"), CreditUsage.month == bindparam("b_month")
 )
-_SET_USED = (
+_CHARGE = (
     update(CreditUsage)
     .where(
-        CreditUsage.taxpayer_id == bindparam("taxpayer"), CreditUsage.month == bindparam("b_month")
+        CreditUsage.taxpayer_id == bindparam("taxpayer"),
+        CreditUsage.month == bindparam("b_month"),
+        CreditUsage.used_cents + bindparam("cents") <= bindparam("limit"),
     )
-    .values(used_cents=bindparam("used"))
+    .values(used_cents=CreditUsage.used_cents + bindparam("cents"))
+    .returning(CreditUsage.used_cents)
 )
+
+
+class CreditRace(Exception):
+    """Another transaction used the seller's credit while this batch was being written."""
+
+
 _BUYERS = select(Taxpayer.tax_id, Taxpayer.id, Taxpayer.name).where(
     Taxpayer.tax_id.in_(bindparam("tax_ids", expanding=True))
 )
@@ -118,18 +133,21 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
         except FapiaoError as exc:
             results[index] = exc
 
-    # 3. Credit: each seller's month row locked once, each job charged in turn.
+    # 3. Credit: each seller's month use read once, each job charged in turn.
     used: dict[tuple[int, str], int] = {}
+    start: dict[tuple[int, str], int] = {}
+    limits: dict[tuple[int, str], int] = {}
     for index, job in enumerate(jobs):
         if index not in buyer_ids:
             continue
         prepared = job.prepared
         seller = cache[("seller", prepared.seller_id)]
         slot = (prepared.seller_id, month_key(prepared.issue_date))
-        if slot not in used:
-            used[slot] = _lock_credit_row(session, *slot)
         cents = int(prepared.totals.amount.scaleb(2))
         limit = int(seller.credit_limit.scaleb(2))
+        if slot not in used:
+            used[slot] = start[slot] = _credit_used(session, *slot)
+            limits[slot] = limit
         if used[slot] + cents > limit:
             results[index] = credit_exceeded(limit, used[slot])
             del buyer_ids[index]
@@ -179,8 +197,17 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
         ]
         if keys:
             connection.execute(insert(IdempotencyKey), keys)
-        for (seller_id, month), cents in used.items():
-            connection.execute(_SET_USED, {"taxpayer": seller_id, "b_month": month, "used": cents})
+        for slot, cents in used.items():
+            if cents == start[slot]:
+                continue
+            values = {
+                "taxpayer": slot[0],
+                "b_month": slot[1],
+                "cents": cents - start[slot],
+                "limit": limits[slot],
+            }
+            if connection.execute(_CHARGE, values).scalar_one_or_none() is None:
+                raise CreditRace(slot)
         for i, row, lines in zip(accepted, invoice_rows, line_rows, strict=True):
             results[i] = service.Issued(invoice_row=row, line_rows=lines)
 
@@ -197,14 +224,12 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
     return results
 
 
-def _lock_credit_row(session: Session, seller_id: int, month: str) -> int:
-    """The month's credit use in cents, its row created if need be and locked until the
-    transaction ends (SQLite: the write lock is held already)."""
+def _credit_used(session: Session, seller_id: int, month: str) -> int:
+    """The month's credit use in cents (its row created if need be)."""
     session.execute(
         insert_ignore(
             session, CreditUsage, {"taxpayer_id": seller_id, "month": month, "used_cents": 0}
         )
     )
-    query = _USED.with_for_update() if session.get_bind().dialect.name == "postgresql" else _USED
-    value = session.connection().execute(query, {"taxpayer": seller_id, "b_month": month})
+    value = session.connection().execute(_USED, {"taxpayer": seller_id, "b_month": month})
     return int(value.scalar_one())
