@@ -21,6 +21,7 @@ from fapiao.http.middleware import BodyLimit
 from fapiao.http.openapi import use_problem_media_type
 from fapiao.invoices.api import router as invoices_router
 from fapiao.kit.clock import Clock
+from fapiao.ledger.api import router as ledger_router
 from fapiao.platform import Platform, build_platform
 from fapiao.redletter.api import router as redletter_router
 from fapiao.settings import Settings, load_settings
@@ -83,6 +84,7 @@ def create_app(
         certification_router,
         verification_router,
         taxpayers_router,
+        ledger_router,
     ):
         app.include_router(router)
 

@@ -4,6 +4,7 @@ from fapiao.accounts.models import User
 from fapiao.certification.models import CertificationPeriod
 from fapiao.db import Base
 from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, InvoiceLine, NumberSequence
+from fapiao.ledger.models import LedgerEntry, LedgerHead, SigningKey
 from fapiao.outbox.models import OutboxEvent
 from fapiao.redletter.models import RedLetterForm
 from fapiao.taxpayers.models import Taxpayer
@@ -16,9 +17,12 @@ __all__ = [
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
+    "LedgerEntry",
+    "LedgerHead",
     "NumberSequence",
     "OutboxEvent",
     "RedLetterForm",
+    "SigningKey",
     "Taxpayer",
     "User",
     "VerificationCount",

@@ -15,6 +15,7 @@ from fapiao.dbsql import insert_ignore
 from fapiao.invoices.models import NumberSequence
 from fapiao.invoices.numbering import format_number
 from fapiao.kit.clock import Clock, SystemClock
+from fapiao.ledger.signing import Signer
 from fapiao.settings import Settings
 from fapiao.writer import GroupCommit
 
@@ -121,11 +122,15 @@ class Platform:
     secret: str = field(init=False)
     actors: ActorCache = field(default_factory=ActorCache)
     writer: GroupCommit = field(init=False)
+    signer: Signer = field(init=False)
 
     def __post_init__(self) -> None:
         self.secret = self.settings.resolved_secret_key()
         self.numbers = NumberAllocator(self.database, self.settings.number_block_size)
         self.writer = GroupCommit(self.database)
+        self.signer = Signer.from_file(self.settings.signing_key_path)
+        with self.database.transaction() as session:
+            self.signer.register(session, self.clock.now())
 
     def close(self) -> None:
         """Finish queued writes, stop the writer thread and close the database."""

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=30000, ge=0)
     db_pool_size: int = Field(default=20, ge=1)
     jobs_interval_seconds: float = Field(default=60.0, gt=0)
+    signing_key_file: Path | None = None
 
     @field_validator("region")
     @classmethod
@@ -94,6 +95,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def signing_key_path(self) -> Path:
+        """This server's receipt-signing key (created on first use)."""
+        return self.signing_key_file or self.data_dir / "signing-key.pem"
 
     def resolved_secret_key(self) -> str:
         """The signing secret: the setting, else a key file created once in the data dir."""

@@ -18,6 +18,7 @@ from fapiao.invoices import service as invoices
 from fapiao.invoices.models import Invoice
 from fapiao.kit.clock import local_date
 from fapiao.kit.errors import N_, Conflict, Forbidden, ValidationFailed, invalid
+from fapiao.ledger import service as ledger
 from fapiao.outbox.service import emit
 
 
@@ -95,6 +96,15 @@ def certify(
         {"number": number, "period": period, "purpose": purpose},
         now,
     )
+    content = {
+        "action": "certify",
+        "number": number,
+        "period": period,
+        "purpose": purpose,
+        "reason": reason,
+        "at": now.isoformat(),
+    }
+    ledger.record(session, "certification.changed", number, taxpayer_id, content, now)
     session.flush()
     return invoice
 
@@ -125,6 +135,8 @@ def withdraw(session: Session, actor: Actor, number: str, now: datetime) -> Invo
         {"number": number, "period": period, "purpose": None},
         now,
     )
+    content = {"action": "withdraw", "number": number, "period": period, "at": now.isoformat()}
+    ledger.record(session, "certification.changed", number, taxpayer_id, content, now)
     session.flush()
     return invoice
 
@@ -192,5 +204,7 @@ def confirm(session: Session, actor: Actor, period: str, now: datetime) -> Perio
         {"period": period, "confirmed": True},
         now,
     )
+    content = {"action": "confirm", "period": period, "at": now.isoformat()}
+    ledger.record(session, "certification.changed", period, taxpayer_id, content, now)
     session.flush()
     return summary(session, taxpayer_id, actor.tax_id, period)

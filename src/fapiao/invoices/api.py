@@ -12,8 +12,16 @@ from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.invoices import listing, rules, service, void
 from fapiao.invoices.buyer import BuyerInput
-from fapiao.invoices.schemas import InvoiceIn, InvoiceOut, InvoicePage, invoice_view
-from fapiao.kit.errors import N_, invalid
+from fapiao.invoices.schemas import (
+    InvoiceIn,
+    InvoiceOut,
+    InvoicePage,
+    IssuedInvoiceOut,
+    invoice_view,
+)
+from fapiao.kit.errors import N_, NotFound, invalid
+from fapiao.ledger import service as ledger
+from fapiao.ledger.schemas import Receipt
 
 router = APIRouter(prefix="/api/v1", tags=["invoices"], responses=PROBLEMS)
 NumberPath = Annotated[str, Path(pattern=r"^\d{20}$", description="20-digit invoice number")]
@@ -34,7 +42,7 @@ def to_request(body: InvoiceIn, idempotency_key: str | None = None) -> service.I
     )
 
 
-@router.post("/invoices", status_code=201, response_model=InvoiceOut)
+@router.post("/invoices", status_code=201, response_model=IssuedInvoiceOut)
 async def issue_invoice(
     body: InvoiceIn,
     platform: PlatformDep,
@@ -48,6 +56,7 @@ async def issue_invoice(
         platform, actor, to_request(body, idempotency_key), idempotency_key
     )
     view = invoice_view(issued.earlier or issued.record())
+    view["receipt"] = issued.receipt
     headers = {"Location": f"/api/v1/invoices/{view['number']}"}
     if issued.earlier is not None:
         headers["Idempotent-Replayed"] = "true"
@@ -60,6 +69,22 @@ def get_invoice(number: NumberPath, platform: PlatformDep, actor: ActorDep) -> J
     with platform.database.transaction(write=False) as session:
         invoice = service.get_visible(session, actor, number)
         return JSONResponse(invoice_view(invoice))
+
+
+@router.get("/invoices/{number}/receipt", response_model=Receipt)
+def get_receipt(number: NumberPath, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
+    """The signed receipt of an invoice, as given when it was issued: for its seller, its
+    buyer or an officer; 404 for anyone else."""
+    with platform.database.transaction(write=False) as session:
+        invoice = service.get_visible(session, actor, number)
+        receipt = ledger.receipt_of(session, invoice.number)
+    if receipt is None:
+        raise NotFound(
+            "RECEIPT_NOT_FOUND",
+            N_("Invoice {number} has no receipt (it was issued before receipts existed)."),
+            params={"number": number},
+        )
+    return JSONResponse(receipt)
 
 
 @router.get("/invoices", response_model=InvoicePage)

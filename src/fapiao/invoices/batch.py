@@ -32,6 +32,8 @@ from fapiao.invoices.credit import credit_exceeded
 from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice
 from fapiao.kit.clock import month_key
 from fapiao.kit.errors import FapiaoError
+from fapiao.ledger import service as ledger
+from fapiao.ledger.signing import Signer
 from fapiao.outbox.service import event_row
 from fapiao.taxpayers.models import Taxpayer
 
@@ -66,9 +68,10 @@ class IssueJob:
 
     prepared: service.PreparedIssue
     number: str
+    signer: Signer | None = None
 
     def __call__(self, session: Session) -> service.Issued:
-        return service.write_issue(session, self.prepared, self.number)
+        return service.write_issue(session, self.prepared, self.number, self.signer)
 
     @staticmethod
     def run_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
@@ -100,7 +103,8 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             results[index] = exc
             continue
         if earlier is not None:
-            results[index] = service.Issued(earlier=earlier)
+            receipt = ledger.receipt_of(session, earlier.number)
+            results[index] = service.Issued(earlier=earlier, receipt=receipt)
         else:
             first_with_key[slot] = index
 
@@ -208,8 +212,14 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             }
             if connection.execute(_CHARGE, values).scalar_one_or_none() is None:
                 raise CreditRace(slot)
-        for i, row, lines in zip(accepted, invoice_rows, line_rows, strict=True):
-            results[i] = service.Issued(invoice_row=row, line_rows=lines)
+        # Last: the ledger head is locked from here to the commit.
+        documents = [
+            ledger.invoice_document(row, lines, jobs[i].prepared.seller_id)
+            for i, row, lines in zip(accepted, invoice_rows, line_rows, strict=True)
+        ]
+        recorded = ledger.append(session, documents, jobs[0].signer)
+        for i, row, lines, entry in zip(accepted, invoice_rows, line_rows, recorded, strict=True):
+            results[i] = service.Issued(invoice_row=row, line_rows=lines, receipt=entry.receipt)
 
     # 5. Twins answer with their first's invoice (or its refusal).
     for index, first in twins:
@@ -218,7 +228,7 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             results[index] = service.key_reused()
         elif isinstance(first_result, service.Issued):
             invoice, _ = first_result.result()
-            results[index] = service.Issued(earlier=invoice)
+            results[index] = service.Issued(earlier=invoice, receipt=first_result.receipt)
         else:
             results[index] = first_result
     return results

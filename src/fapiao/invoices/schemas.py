@@ -13,6 +13,7 @@ from fapiao.http.types import Amount, PositiveAmount, Quantity, Text, UnitPrice
 from fapiao.invoices import rules
 from fapiao.invoices.models import Invoice
 from fapiao.kit.money import fmt_plain
+from fapiao.ledger.schemas import Receipt
 
 
 def _rate_text(value: Any) -> Any:
@@ -126,6 +127,12 @@ class InvoiceOut(BaseModel):
     reversed_amount: str
     reversed_tax: str
     certification: CertificationOut | None
+
+
+class IssuedInvoiceOut(InvoiceOut):
+    receipt: Receipt | None = Field(
+        description="the platform's signed receipt (also at /invoices/{number}/receipt)"
+    )
 
 
 class InvoicePage(BaseModel):

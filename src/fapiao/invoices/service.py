@@ -28,6 +28,8 @@ from fapiao.kit import taxcodes
 from fapiao.kit.clock import local_date, month_key
 from fapiao.kit.errors import N_, Conflict, NotFound, ValidationFailed
 from fapiao.kit.taxid import classify_tax_id
+from fapiao.ledger import service as ledger
+from fapiao.ledger.signing import Signer
 from fapiao.outbox.models import OutboxEvent
 from fapiao.outbox.service import event_row
 from fapiao.platform import Platform
@@ -184,6 +186,7 @@ class Issued:
     invoice_row: dict[str, Any] | None = None
     line_rows: list[dict[str, Any]] = field(default_factory=list)
     earlier: Invoice | None = None
+    receipt: dict[str, Any] | None = None  # the signed receipt (ledger.signing)
 
     def record(self) -> SimpleNamespace:
         """The new invoice as plain attributes, for `invoice_view` (cheaper than ORM
@@ -211,7 +214,7 @@ def issue(
     written in one transaction, shared with other invoices by group commit."""
     prepared = prepare_issue(platform, actor, request, idempotency_key)
     number = platform.numbers.next(prepared.number_prefix)
-    return platform.writer.run(batch.IssueJob(prepared, number)).result()
+    return platform.writer.run(batch.IssueJob(prepared, number, platform.signer)).result()
 
 
 async def issue_async(
@@ -225,7 +228,7 @@ async def issue_async(
         number = await asyncio.to_thread(numbers.next, prefix)
     if numbers.wants_block(prefix):  # reserve the next block before this one runs out
         _background(asyncio.to_thread(numbers.reserve, prefix))
-    return await platform.writer.run_async(batch.IssueJob(prepared, number))
+    return await platform.writer.run_async(batch.IssueJob(prepared, number, platform.signer))
 
 
 _pending: set[asyncio.Task[None]] = set()
@@ -244,7 +247,9 @@ def _background(work: Coroutine[Any, Any, None]) -> None:
     task.add_done_callback(done)
 
 
-def write_issue(session: Session, prepared: PreparedIssue, number: str) -> Issued:
+def write_issue(
+    session: Session, prepared: PreparedIssue, number: str, signer: Signer | None = None
+) -> Issued:
     """The issuing write, inside a transaction (a savepoint of a group commit). This part
     is serialised (SQLite has one writer; a seller's credit row is one row), so it does
     no more than it must: the seller and the registered buyer are read once per
@@ -255,7 +260,7 @@ def write_issue(session: Session, prepared: PreparedIssue, number: str) -> Issue
         # A retry gets the first answer; the number reserved for it stays a gap.
         earlier = replay(session, seller_id, key, request.fingerprint)
         if earlier is not None:
-            return Issued(earlier=earlier)
+            return Issued(earlier=earlier, receipt=ledger.receipt_of(session, earlier.number))
     cache: dict[Any, Any] = session.info.setdefault("fapiao.issue", {})
     buyer_id = _check_registered_buyer(session, request.buyer, cache)
     seller = cache.get(("seller", seller_id))
@@ -281,12 +286,14 @@ def write_issue(session: Session, prepared: PreparedIssue, number: str) -> Issue
             earlier = replay(session, seller_id, key, request.fingerprint)
             if earlier is None:
                 raise
-            return Issued(earlier=earlier)
+            return Issued(earlier=earlier, receipt=ledger.receipt_of(session, earlier.number))
     invoice_row = _invoice_row(seller, prepared, number)
     line_rows = [_line_row(line) for line in prepared.lines]
     _insert_invoice(session, invoice_row, line_rows, buyer_id, now)
     consume_credit(session, seller, month_key(prepared.issue_date), prepared.totals.amount)
-    return Issued(invoice_row=invoice_row, line_rows=line_rows)
+    document = ledger.invoice_document(invoice_row, line_rows, seller_id)
+    (recorded,) = ledger.append(session, [document], signer)
+    return Issued(invoice_row=invoice_row, line_rows=line_rows, receipt=recorded.receipt)
 
 
 def _invoice_row(seller: Seller, prepared: PreparedIssue, number: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from fapiao.invoices.models import Invoice
 from fapiao.invoices.service import buyer_taxpayer_id, get_visible
 from fapiao.kit.clock import local_date, month_key
 from fapiao.kit.errors import N_, Conflict, Forbidden
+from fapiao.ledger import service as ledger
 from fapiao.outbox.service import emit
 from fapiao.platform import Platform
 
@@ -37,6 +38,8 @@ def void(platform: Platform, actor: Actor, number: str) -> Invoice:
             release_credit(session, seller_id, month_key(invoice.issue_date), invoice.total_amount)
         payload = {"number": invoice.number}
         emit(session, "invoice.voided", invoice.seller_id, invoice.number, payload, now)
+        content = {"number": invoice.number, "voided_at": now.isoformat()}
+        ledger.record(session, "invoice.voided", invoice.number, seller_id, content, now)
         buyer_id = buyer_taxpayer_id(session, invoice)
         if buyer_id is not None:
             emit(session, "invoice.voided", buyer_id, invoice.number, payload, now)

@@ -20,6 +20,7 @@ from fapiao.invoices.models import Invoice, InvoiceLine
 from fapiao.kit.clock import local_date, month_key
 from fapiao.kit.errors import N_, Conflict, Forbidden, NotFound
 from fapiao.kit.money import ZERO
+from fapiao.ledger import service as ledger
 from fapiao.outbox.service import emit
 from fapiao.platform import Platform
 from fapiao.redletter import arithmetic, rules
@@ -255,6 +256,9 @@ def _issue_red(
         release_credit(session, blue.seller_id, month_key(blue.issue_date), -totals.amount)
     form.red_invoice_number = number
     session.flush()
+    ledger.append(
+        session, [ledger.issued_document(red, red.lines, blue.seller_id)], platform.signer
+    )
     payload = {
         "number": number,
         "blue_number": blue.number,
@@ -290,6 +294,7 @@ def expire_lapsed(
     for form in forms:
         form.state = rules.VOID_LAPSED
         form.decided_at = form.deadline
+        _record_decision(session, form, now)
         emit(
             session,
             "redletter.decided",
@@ -355,8 +360,21 @@ def decide(platform: Platform, actor: Actor, form_id: int, decision: str) -> Red
             _issue_red(session, platform, seller_actor, blue, form, _plan_of(form), red_number, now)
         initiator_id = form.initiator_taxpayer_id
         emit(session, "redletter.decided", initiator_id, str(form.id), _event(form), now)
+        _record_decision(session, form, now)
         session.flush()
         return form
+
+
+def _record_decision(session: Session, form: RedLetterForm, now: datetime) -> None:
+    content = {
+        **_event(form),
+        "blue_number": form.blue_number,
+        "red_invoice_number": form.red_invoice_number or None,
+        "decided_at": form.decided_at.isoformat() if form.decided_at else None,
+    }
+    ledger.record(
+        session, "redletter.decided", str(form.id), form.initiator_taxpayer_id, content, now
+    )
 
 
 def _seller_actor(session: Session, blue: Invoice) -> Actor:
