@@ -27,6 +27,7 @@ from fapiao.redletter.api import router as redletter_router
 from fapiao.settings import Settings, load_settings
 from fapiao.taxpayers.api import router as taxpayers_router
 from fapiao.verification.api import router as verification_router
+from fapiao.webhooks.api import router as webhooks_router
 from fapiao.worker import create_worker
 
 LANDING = """<!doctype html>
@@ -85,6 +86,7 @@ def create_app(
         verification_router,
         taxpayers_router,
         ledger_router,
+        webhooks_router,
     ):
         app.include_router(router)
 

@@ -9,11 +9,14 @@ from fapiao.outbox.models import OutboxEvent
 from fapiao.redletter.models import RedLetterForm
 from fapiao.taxpayers.models import Taxpayer
 from fapiao.verification.models import VerificationCount
+from fapiao.webhooks.models import Delivery, DeliveryAttempt, Webhook
 
 __all__ = [
     "Base",
     "CertificationPeriod",
     "CreditUsage",
+    "Delivery",
+    "DeliveryAttempt",
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
@@ -26,4 +29,5 @@ __all__ = [
     "Taxpayer",
     "User",
     "VerificationCount",
+    "Webhook",
 ]

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=20, ge=1)
     jobs_interval_seconds: float = Field(default=60.0, gt=0)
     signing_key_file: Path | None = None
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    relay_poll_seconds: float = Field(default=0.5, gt=0)
+    relay_lease_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("region")
     @classmethod

@@ -8,6 +8,7 @@ import threading
 
 from fapiao.platform import Platform
 from fapiao.redletter.service import expire_lapsed
+from fapiao.webhooks.relay import Relay
 
 log = logging.getLogger("fapiao.worker")
 
@@ -15,32 +16,41 @@ log = logging.getLogger("fapiao.worker")
 class Worker:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        self.relay = Relay(platform)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> dict[str, int]:
-        """Run every due job once; returns what each did."""
+        """Run every due job once, and one pass of the webhook relay; returns what each
+        did."""
         with self.platform.database.transaction() as session:
             lapsed = expire_lapsed(session, self.platform.clock.now())
         if lapsed:
             log.info("red-letter forms lapsed: %d", lapsed)
-        return {"redletter_lapsed": lapsed}
+        relayed = {f"webhook_{key}": value for key, value in self.relay.run_once().items()}
+        return {"redletter_lapsed": lapsed, **relayed}
 
     def run_forever(self) -> None:
         interval = self.platform.settings.jobs_interval_seconds
         while not self._stop.is_set():
             try:
-                self.run_once()
+                with self.platform.database.transaction() as session:
+                    lapsed = expire_lapsed(session, self.platform.clock.now())
+                if lapsed:
+                    log.info("red-letter forms lapsed: %d", lapsed)
             except Exception:  # a failing job must not stop the others next time
                 log.exception("scheduled job failed")
             self._stop.wait(interval)
 
     def start(self) -> None:
+        """Scheduled jobs on one thread, the webhook relay (which polls often) on another."""
         self._thread = threading.Thread(target=self.run_forever, name="fapiao-worker", daemon=True)
         self._thread.start()
+        self.relay.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self.relay.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
 

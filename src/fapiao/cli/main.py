@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fapiao.cli import db, demo, ledger, serve, taxpayer, user
+from fapiao.cli import db, demo, ledger, serve, taxpayer, user, webhook
 from fapiao.cli.context import state
 
 app = typer.Typer(help="fapiao — electronic VAT invoice platform.", no_args_is_help=True)
@@ -36,6 +36,7 @@ app.add_typer(user.app, name="user")
 demo.register(app)
 app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(ledger.receipt_app, name="receipt")
+app.add_typer(webhook.app, name="webhook")
 
 
 def main() -> None:

@@ -1,0 +1,332 @@
+"""Subscriptions, and the relay that delivers outbox events to them.
+
+The relay works in three short transactions, so no lock is held while a receiver is
+being called: fan-out turns pending outbox events into one delivery per matching
+subscription; claim leases due deliveries (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+any number of relays share the work; a lease that runs out is claimed again); record
+writes each attempt's outcome and schedules the next try with exponential back-off and
+jitter, or dead-letters the delivery after the last one.
+
+Receivers check `Fapiao-Signature: t=<unix seconds>,v1=<hex>`, where hex is
+HMAC-SHA256(secret, "<t>.<raw body>"), and de-duplicate on the event id (the body's
+`id`, also in `Fapiao-Event-Id`): a delivery may arrive more than once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from fapiao.kit.errors import N_, NotFound, invalid
+from fapiao.outbox.models import OutboxEvent
+from fapiao.webhooks.models import EVENT_TYPES, Delivery, DeliveryAttempt, Webhook
+
+USER_AGENT = "fapiao-webhooks/1"
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        raise invalid("url", "WEBHOOK_URL_INVALID", N_("Give an http:// or https:// address."))
+    return url.strip()
+
+
+def check_events(events: list[str]) -> list[str]:
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if not events or unknown:
+        raise invalid(
+            "events",
+            "WEBHOOK_EVENTS_INVALID",
+            N_("Choose one or more of: {choices}."),
+            choices=", ".join(EVENT_TYPES),
+        )
+    return sorted(set(events))
+
+
+def subscribe(
+    session: Session,
+    taxpayer_id: int,
+    url: str,
+    events: list[str],
+    secret: str | None,
+    now: datetime,
+) -> Webhook:
+    webhook = Webhook(
+        taxpayer_id=taxpayer_id,
+        url=check_url(url),
+        events=" ".join(check_events(events)),
+        secret=secret or secrets.token_urlsafe(32),
+        active=True,
+        created_at=now,
+    )
+    session.add(webhook)
+    session.flush()
+    return webhook
+
+
+def get_webhook(session: Session, taxpayer_id: int, webhook_id: int) -> Webhook:
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None or webhook.taxpayer_id != taxpayer_id:
+        raise NotFound(
+            "WEBHOOK_NOT_FOUND", N_("Webhook {id} was not found."), params={"id": webhook_id}
+        )
+    return webhook
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Seconds before try `attempt + 1`: base·2^(attempt-1), capped, with full jitter in
+    the upper half so a crowd of failures does not retry in step."""
+    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
+    """Pending outbox events → one delivery per matching active subscription."""
+    query = (
+        select(OutboxEvent)
+        .where(OutboxEvent.status == "pending")
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    events = session.scalars(query).all()
+    hooks: dict[int, list[Webhook]] = {}
+    rows = []
+    for event in events:
+        if event.taxpayer_id not in hooks:
+            hooks[event.taxpayer_id] = list(
+                session.scalars(
+                    select(Webhook).where(
+                        Webhook.taxpayer_id == event.taxpayer_id, Webhook.active.is_(True)
+                    )
+                )
+            )
+        for webhook in hooks[event.taxpayer_id]:
+            if event.event_type in webhook.events.split():
+                rows.append(
+                    Delivery(
+                        webhook_id=webhook.id,
+                        event_id=event.event_id,
+                        event_type=event.event_type,
+                        subject=event.subject,
+                        payload=_body(event),
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        event.status = "dispatched"
+        event.delivered_at = now
+    session.add_all(rows)
+    return len(events)
+
+
+def _body(event: OutboxEvent) -> str:
+    return json.dumps(
+        {
+            "id": event.event_id,
+            "type": event.event_type,
+            "created_at": event.created_at.isoformat(),
+            "data": json.loads(event.payload),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: int
+    webhook_id: int
+    url: str
+    secret: str
+    event_id: str
+    event_type: str
+    body: bytes
+    attempt: int
+
+
+def claim(session: Session, now: datetime, lease_seconds: float, limit: int = 20) -> list[Claimed]:
+    """Lease the due deliveries (a lease that ran out — its relay died — is due again)."""
+    query = (
+        select(Delivery, Webhook)
+        .join(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(
+            Delivery.status == "pending",
+            Delivery.next_attempt_at <= now,
+            (Delivery.lease_until.is_(None)) | (Delivery.lease_until < now),
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Delivery, skip_locked=True)
+    claimed = []
+    for delivery, webhook in session.execute(query).all():
+        delivery.attempts += 1
+        delivery.lease_until = now + timedelta(seconds=lease_seconds)
+        claimed.append(
+            Claimed(
+                delivery.id,
+                webhook.id,
+                webhook.url,
+                webhook.secret,
+                delivery.event_id,
+                delivery.event_type,
+                delivery.payload.encode(),
+                delivery.attempts,
+            )
+        )
+    return claimed
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+    latency_ms: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def send(item: Claimed, now: datetime, timeout: float) -> Outcome:
+    """POST one delivery; any 2xx is success."""
+    parts = urlsplit(item.url)
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        "Fapiao-Event-Id": item.event_id,
+        "Fapiao-Event": item.event_type,
+        "Fapiao-Delivery-Attempt": str(item.attempt),
+        "Fapiao-Signature": signature(item.secret, int(now.timestamp()), item.body),
+    }
+    started = time.monotonic()
+    try:
+        connection = connection_class(parts.hostname or "", parts.port, timeout=timeout)
+        try:
+            connection.request("POST", path, body=item.body, headers=headers)
+            response = connection.getresponse()
+            response.read(65536)
+            status = response.status
+        finally:
+            connection.close()
+    except (OSError, http.client.HTTPException) as exc:
+        return Outcome(None, f"{type(exc).__name__}: {exc}"[:500], _ms(started))
+    error = None if 200 <= status < 300 else f"HTTP {status}"
+    return Outcome(status, error, _ms(started))
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def record(
+    session: Session,
+    item: Claimed,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    max_attempts: int,
+    base: float,
+    cap: float,
+) -> str:
+    """Store an attempt; returns the delivery's new status."""
+    delivery = session.get(Delivery, item.delivery_id, with_for_update=True)
+    if delivery is None:
+        return "gone"
+    session.add(
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            webhook_id=item.webhook_id,
+            attempt=item.attempt,
+            attempted_at=now,
+            status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            error=outcome.error,
+        )
+    )
+    delivery.lease_until = None
+    delivery.last_status = outcome.status_code
+    delivery.last_error = outcome.error
+    if outcome.ok:
+        delivery.status = "delivered"
+        delivery.delivered_at = now
+    elif delivery.attempts >= max_attempts:
+        delivery.status = "dead"
+    else:
+        delivery.next_attempt_at = now + timedelta(seconds=backoff(delivery.attempts, base, cap))
+    return delivery.status
+
+
+def delivery_not_found(delivery_id: int) -> NotFound:
+    return NotFound(
+        "DELIVERY_NOT_FOUND", N_("Delivery {id} was not found."), params={"id": delivery_id}
+    )
+
+
+def redeliver(session: Session, taxpayer_id: int, delivery_id: int, now: datetime) -> Delivery:
+    """Send a delivery again (dead, delivered or waiting): due now, with fresh attempts."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    webhook = session.get(Webhook, delivery.webhook_id) if delivery else None
+    if delivery is None or webhook is None or webhook.taxpayer_id != taxpayer_id:
+        raise delivery_not_found(delivery_id)
+    delivery.status = "pending"
+    delivery.attempts = 0
+    delivery.next_attempt_at = now
+    delivery.lease_until = None
+    return delivery
+
+
+def deliveries_of(session: Session, webhook_id: int, limit: int = 100) -> list[Delivery]:
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(Delivery.webhook_id == webhook_id)
+            .order_by(Delivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def attempts_of(session: Session, delivery_ids: list[int]) -> dict[int, list[DeliveryAttempt]]:
+    found: dict[int, list[DeliveryAttempt]] = {}
+    if delivery_ids:
+        for attempt in session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id.in_(delivery_ids))
+            .order_by(DeliveryAttempt.id)
+        ):
+            found.setdefault(attempt.delivery_id, []).append(attempt)
+    return found
+
+
+def deactivate(session: Session, webhook: Webhook) -> None:
+    webhook.active = False
+    session.execute(
+        update(Delivery)
+        .where(Delivery.webhook_id == webhook.id, Delivery.status == "pending")
+        .values(status="dead", last_error="subscription removed")
+    )
