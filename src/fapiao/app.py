@@ -26,6 +26,7 @@ from fapiao.platform import Platform, build_platform
 from fapiao.redletter.api import router as redletter_router
 from fapiao.settings import Settings, load_settings
 from fapiao.taxpayers.api import router as taxpayers_router
+from fapiao.trace.api import router as trace_router
 from fapiao.verification.api import router as verification_router
 from fapiao.webhooks.api import router as webhooks_router
 from fapiao.worker import create_worker
@@ -87,6 +88,7 @@ def create_app(
         taxpayers_router,
         ledger_router,
         webhooks_router,
+        trace_router,
     ):
         app.include_router(router)
 

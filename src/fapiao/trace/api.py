@@ -1,0 +1,82 @@
+"""GET /api/v1/trace (any signed-in user) and GET /api/v1/invoices/{number}/trace."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.openapi import PROBLEMS
+from fapiao.http.problems import locale_of
+from fapiao.trace import service
+
+router = APIRouter(prefix="/api/v1", tags=["trace"], responses=PROBLEMS)
+
+
+class DiagnosisOut(BaseModel):
+    code: str
+    message: str
+    hint: str
+
+
+class TraceAnswer(BaseModel):
+    number: str
+    diagnosis: DiagnosisOut
+
+
+class Timeline(BaseModel):
+    number: str
+    diagnosis: DiagnosisOut
+    status: str
+    issued_at: str
+    voided_at: str | None
+    certification: dict[str, Any] | None
+    verification_checks_today: int
+    replica_lag_seconds: float | None
+    timeline: list[dict[str, Any]]
+
+
+@router.get("/trace", response_model=TraceAnswer)
+def trace(
+    request: Request,
+    platform: PlatformDep,
+    actor: ActorDep,
+    number: Annotated[str, Query(max_length=40)],
+    buyer_tax_id: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            description="the tax ID the buyer says is theirs (sellers: checks it is the one used)",
+        ),
+    ] = None,
+) -> JSONResponse:
+    """Why can't I see invoice NUMBER? One stable code per reason (not issued, not a
+    party, voided, reversed, wrong buyer tax ID, delivery pending or failed, …), with a
+    message and a hint in the caller's language."""
+    with platform.database.transaction(write=False) as session:
+        diagnosis = service.diagnose(
+            session, actor, number.strip(), platform.clock.now(), platform.settings, buyer_tax_id
+        )
+    return JSONResponse(
+        {"number": number.strip(), "diagnosis": service.describe(diagnosis, locale_of(request))}
+    )
+
+
+@router.get("/invoices/{number}/trace", response_model=Timeline)
+def invoice_trace(
+    request: Request,
+    platform: PlatformDep,
+    actor: ActorDep,
+    number: Annotated[str, Path(pattern=r"^\d{20}$")],
+) -> JSONResponse:
+    """The invoice's timeline: recorded in the ledger, each delivery to your systems,
+    red-letter forms, certification, void, today's public checks; for its seller, its
+    buyer and officers (404 for anyone else)."""
+    now = platform.clock.now()
+    with platform.database.transaction(write=False) as session:
+        story = service.timeline(session, actor, number, now)
+        diagnosis = service.diagnose(session, actor, number, now, platform.settings)
+    return JSONResponse({**story, "diagnosis": service.describe(diagnosis, locale_of(request))})

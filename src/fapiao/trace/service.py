@@ -1,0 +1,333 @@
+""" "Where is my invoice, and why can't I see it?" (domain.md §12).
+
+`diagnose` answers any signed-in user with one stable code per case, saying no more than
+the caller may know: someone who is neither party learns only that they are not a party.
+`timeline` is the whole story of an invoice, for its seller, its buyer and officers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fapiao.accounts.service import Actor
+from fapiao.invoices.models import Invoice
+from fapiao.invoices.service import can_see, not_found
+from fapiao.kit.clock import local_date
+from fapiao.kit.errors import N_
+from fapiao.kit.i18n import translate
+from fapiao.ledger.models import LedgerEntry
+from fapiao.outbox.models import OutboxEvent
+from fapiao.redletter.models import RedLetterForm
+from fapiao.settings import Settings
+from fapiao.taxpayers.models import Taxpayer
+from fapiao.verification.models import VerificationCount
+from fapiao.webhooks.models import Delivery, Webhook
+
+NUMBER = re.compile(r"^\d{20}$")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str
+    message: str  # translatable, with {params}
+    hint: str  # translatable, with {params}
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def diagnose(
+    session: Session,
+    actor: Actor,
+    number: str,
+    now: datetime,
+    settings: Settings,
+    expected_buyer: str | None = None,
+) -> Diagnosis:
+    params: dict[str, Any] = {"number": number}
+    if not NUMBER.match(number):
+        return Diagnosis(
+            "NUMBER_MALFORMED",
+            N_("{number} is not an invoice number: a fully digital invoice number has 20 digits."),
+            N_("Copy the number from the invoice itself (发票号码), not the order or tax ID."),
+            params,
+        )
+    invoice = session.scalar(select(Invoice).where(Invoice.number == number))
+    if invoice is None:
+        region = number[2:4]
+        if region != settings.region:
+            return Diagnosis(
+                "OTHER_REGION",
+                N_("Invoice {number} was not issued on this platform."),
+                N_("Its digits 3–4 ({region}) name another region; ask that region's platform."),
+                {**params, "region": region},
+            )
+        return Diagnosis(
+            "NOT_ISSUED",
+            N_("No invoice {number} has been issued."),
+            N_(
+                "A rejected request never becomes an invoice. Ask the seller for the number "
+                "in their 201 answer or receipt, and check it digit by digit."
+            ),
+            params,
+        )
+    if not can_see(actor, invoice):
+        return Diagnosis(
+            "NOT_A_PARTY",
+            N_("You are neither the seller nor the buyer of invoice {number}."),
+            N_(
+                "Only the seller, the buyer named on it and tax officers can see an invoice. "
+                "If it should be yours, ask the seller which buyer tax ID they entered."
+            ),
+            params,
+        )
+    return _visible_case(session, actor, invoice, now, settings, expected_buyer)
+
+
+def _visible_case(
+    session: Session,
+    actor: Actor,
+    invoice: Invoice,
+    now: datetime,
+    settings: Settings,
+    expected_buyer: str | None,
+) -> Diagnosis:
+    params: dict[str, Any] = {"number": invoice.number, "buyer_tax_id": invoice.buyer_tax_id}
+    is_seller = actor.is_officer or invoice.seller_id == actor.taxpayer_id
+    if invoice.status == "voided":
+        return Diagnosis(
+            "VOIDED",
+            N_("Invoice {number} was voided on {date}."),
+            N_("A voided invoice stays on record but is no longer valid; ask for a new one."),
+            {**params, "date": local_date(invoice.voided_at or now).isoformat()},
+        )
+    if invoice.status == "fully_reversed":
+        reds = list(session.scalars(select(Invoice.number).where(Invoice.red_of == invoice.number)))
+        return Diagnosis(
+            "REVERSED",
+            N_("Invoice {number} was fully reversed by red invoice(s) {reds}."),
+            N_("Its amount is cancelled; the red invoices are in your lists too."),
+            {**params, "reds": ", ".join(reds)},
+        )
+    if is_seller and expected_buyer and expected_buyer != invoice.buyer_tax_id:
+        return Diagnosis(
+            "WRONG_BUYER_TAX_ID",
+            N_("Invoice {number} was issued to buyer tax ID {buyer_tax_id}, not {expected}."),
+            N_(
+                "The buyer cannot see it under {expected}. Reverse it with a red-letter form "
+                "and issue a new invoice to the right tax ID."
+            ),
+            {**params, "expected": expected_buyer},
+        )
+    if is_seller and not invoice.buyer_tax_id:
+        return Diagnosis(
+            "NO_BUYER_ACCOUNT",
+            N_("Invoice {number} has no buyer tax ID, so no taxpayer account receives it."),
+            N_(
+                "A natural person gets the file or link from you; a company needs its tax ID on it."
+            ),
+            params,
+        )
+    if is_seller and invoice.buyer_tax_id:
+        registered = session.scalar(
+            select(Taxpayer.id).where(Taxpayer.tax_id == invoice.buyer_tax_id)
+        )
+        if registered is None:
+            return Diagnosis(
+                "BUYER_NOT_REGISTERED",
+                N_("Buyer tax ID {buyer_tax_id} has no account on this platform."),
+                N_("The invoice is valid; the buyer sees it once their tax ID is registered."),
+                params,
+            )
+    pending = _pending_delivery(session, actor, invoice.number)
+    if pending is not None:
+        return pending
+    checks = _checks_today(session, invoice.number, now)
+    if checks >= settings.verify_daily_limit:
+        return Diagnosis(
+            "VERIFY_LIMIT_REACHED",
+            N_("Invoice {number} is issued, but today's {limit} public checks are used up."),
+            N_("Public verification works again tomorrow; signed-in parties can see it now."),
+            {**params, "limit": settings.verify_daily_limit},
+        )
+    return Diagnosis(
+        "VISIBLE",
+        N_("Invoice {number} is issued and you can see it (status: {status})."),
+        N_(
+            "If a list does not show it, check the filters: the issue date ({date}) and the "
+            "amount with tax ({total}), not before tax."
+        ),
+        {
+            **params,
+            "status": invoice.status,
+            "date": invoice.issue_date.isoformat(),
+            "total": f"{invoice.total_with_tax:.2f}",
+        },
+    )
+
+
+def _pending_delivery(session: Session, actor: Actor, number: str) -> Diagnosis | None:
+    """The caller's own systems have not received the event yet (or gave up)."""
+    if actor.taxpayer_id is None:
+        return None
+    subscribed = {
+        event_type
+        for events in session.scalars(
+            select(Webhook.events).where(
+                Webhook.taxpayer_id == actor.taxpayer_id, Webhook.active.is_(True)
+            )
+        )
+        for event_type in events.split()
+    }
+    undispatched = subscribed and session.scalar(
+        select(func.count())
+        .select_from(OutboxEvent)
+        .where(
+            OutboxEvent.subject == number,
+            OutboxEvent.taxpayer_id == actor.taxpayer_id,
+            OutboxEvent.status == "pending",
+            OutboxEvent.event_type.in_(subscribed),
+        )
+    )
+    rows = session.execute(
+        select(Delivery.status, Delivery.attempts, Delivery.last_error, Delivery.created_at)
+        .join(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(Delivery.subject == number, Webhook.taxpayer_id == actor.taxpayer_id)
+    ).all()
+    dead = [row for row in rows if row.status == "dead"]
+    if dead:
+        return Diagnosis(
+            "DELIVERY_FAILED",
+            N_(
+                "Your system was not told about invoice {number}: delivery failed {attempts} times."
+            ),
+            N_("Last error: {error}. Fix the receiver, then redeliver from the webhook log."),
+            {"number": number, "attempts": dead[0].attempts, "error": dead[0].last_error or "-"},
+        )
+    waiting = [row for row in rows if row.status == "pending"]
+    if undispatched or waiting:
+        since = min((row.created_at for row in waiting), default=None)
+        return Diagnosis(
+            "PENDING_DELIVERY",
+            N_("Invoice {number} is issued; delivery to your system is under way."),
+            N_(
+                "It is on the platform now; your own system receives it shortly "
+                "({attempts} tries so far)."
+            ),
+            {
+                "number": number,
+                "attempts": max((row.attempts for row in waiting), default=0),
+                "since": since.isoformat() if since else None,
+            },
+        )
+    return None
+
+
+def _checks_today(session: Session, number: str, now: datetime) -> int:
+    count = session.scalar(
+        select(VerificationCount.count).where(
+            VerificationCount.invoice_number == number,
+            VerificationCount.day == local_date(now),
+        )
+    )
+    return int(count or 0)
+
+
+def timeline(session: Session, actor: Actor, number: str, now: datetime) -> dict[str, Any]:
+    """Everything that happened to an invoice, oldest first (404 unless a party)."""
+    invoice = session.scalar(select(Invoice).where(Invoice.number == number))
+    if invoice is None or not can_see(actor, invoice):
+        raise not_found(number)
+    events: list[dict[str, Any]] = []
+    for entry in session.scalars(
+        select(LedgerEntry).where(LedgerEntry.subject == number).order_by(LedgerEntry.seq)
+    ):
+        events.append(
+            {
+                "at": entry.recorded_at.isoformat(),
+                "kind": "recorded",
+                "document": entry.kind,
+                "journal_seq": entry.seq,
+                "entry_hash": entry.entry_hash,
+            }
+        )
+    own = None if actor.is_officer else actor.taxpayer_id
+    delivery_query = (
+        select(Delivery, Webhook.taxpayer_id)
+        .join(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(Delivery.subject == number)
+        .order_by(Delivery.id)
+    )
+    if own is not None:
+        delivery_query = delivery_query.where(Webhook.taxpayer_id == own)
+    for delivery, _taxpayer in session.execute(delivery_query).all():
+        events.append(
+            {
+                "at": delivery.created_at.isoformat(),
+                "kind": "delivery",
+                "event_type": delivery.event_type,
+                "event_id": delivery.event_id,
+                "webhook_id": delivery.webhook_id,
+                "status": delivery.status,
+                "attempts": delivery.attempts,
+                "last_error": delivery.last_error,
+                "delivered_at": delivery.delivered_at.isoformat()
+                if delivery.delivered_at
+                else None,
+                "dead_lettered": delivery.status == "dead",
+            }
+        )
+    outbox_query = select(OutboxEvent).where(
+        OutboxEvent.subject == number, OutboxEvent.status == "pending"
+    )
+    if own is not None:
+        outbox_query = outbox_query.where(OutboxEvent.taxpayer_id == own)
+    for event in session.scalars(outbox_query):
+        events.append(
+            {
+                "at": event.created_at.isoformat(),
+                "kind": "event_waiting",
+                "event_type": event.event_type,
+                "event_id": event.event_id,
+                "pending_since": event.created_at.isoformat(),
+            }
+        )
+    for form in session.scalars(
+        select(RedLetterForm).where(RedLetterForm.blue_number == number).order_by(RedLetterForm.id)
+    ):
+        events.append(
+            {
+                "at": form.created_at.isoformat(),
+                "kind": "red_letter_form",
+                "form_id": form.id,
+                "state": form.state,
+                "initiator": form.initiator,
+                "decided_at": form.decided_at.isoformat() if form.decided_at else None,
+                "red_invoice_number": form.red_invoice_number,
+            }
+        )
+    events.sort(key=lambda item: item["at"])
+    certification = None
+    if invoice.cert_period is not None:
+        certification = {"period": invoice.cert_period, "purpose": invoice.cert_purpose}
+    return {
+        "number": number,
+        "status": invoice.status,
+        "issued_at": invoice.issued_at.isoformat(),
+        "voided_at": invoice.voided_at.isoformat() if invoice.voided_at else None,
+        "certification": certification,
+        "verification_checks_today": _checks_today(session, number, now),
+        "replica_lag_seconds": None,  # no read replica is configured
+        "timeline": events,
+    }
+
+
+def describe(diagnosis: Diagnosis, locale: str) -> dict[str, Any]:
+    return {
+        "code": diagnosis.code,
+        "message": translate(diagnosis.message, locale, **diagnosis.params),
+        "hint": translate(diagnosis.hint, locale, **diagnosis.params),
+    }
