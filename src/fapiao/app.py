@@ -10,10 +10,10 @@ import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
-from fapiao import __version__, migrate
+from fapiao import __version__, metrics, migrate
 from fapiao.accounts.api import router as auth_router
 from fapiao.certification.api import router as certification_router
 from fapiao.http import problems
@@ -114,6 +114,25 @@ def create_app(
         except Exception:
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "schema_current": current})
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        """Ready for traffic: the database answers and its schema is current (503 if not)."""
+        try:
+            current = migrate.is_current(platform.database)
+        except Exception:
+            return JSONResponse({"ready": False, "database": "unreachable"}, status_code=503)
+        if not current:
+            return JSONResponse({"ready": False, "schema_current": False}, status_code=503)
+        return JSONResponse({"ready": True})
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def metrics_endpoint() -> PlainTextResponse:
+        """Prometheus metrics: documents by kind, outbox depth and age, webhook deliveries
+        by outcome and per consumer, dead letters, issue latency (this process)."""
+        with platform.database.transaction(write=False) as session:
+            text = metrics.render(session, platform.clock.now())
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # The browsable docs are served from a vendored Swagger UI: no CDN is reachable from
     # a tax bureau's network.

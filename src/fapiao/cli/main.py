@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fapiao.cli import db, demo, ledger, serve, taxpayer, trace, user, webhook
+from fapiao.cli import db, demo, ledger, reconcile, serve, taxpayer, trace, user, webhook
 from fapiao.cli.context import state
 
 app = typer.Typer(help="fapiao — electronic VAT invoice platform.", no_args_is_help=True)
@@ -35,6 +35,7 @@ app.add_typer(taxpayer.app, name="taxpayer")
 app.add_typer(user.app, name="user")
 demo.register(app)
 trace.register(app)
+reconcile.register(app)
 app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(ledger.receipt_app, name="receipt")
 app.add_typer(webhook.app, name="webhook")

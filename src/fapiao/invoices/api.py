@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Annotated, Literal
 
@@ -22,6 +23,7 @@ from fapiao.invoices.schemas import (
 from fapiao.kit.errors import N_, NotFound, invalid
 from fapiao.ledger import service as ledger
 from fapiao.ledger.schemas import Receipt
+from fapiao.metrics import ISSUE_LATENCY
 
 router = APIRouter(prefix="/api/v1", tags=["invoices"], responses=PROBLEMS)
 NumberPath = Annotated[str, Path(pattern=r"^\d{20}$", description="20-digit invoice number")]
@@ -52,9 +54,11 @@ async def issue_invoice(
     ] = None,
 ) -> JSONResponse:
     """Issue a blue invoice as the caller's taxpayer. Answered only after the commit."""
+    started = time.perf_counter()
     issued = await service.issue_async(
         platform, actor, to_request(body, idempotency_key), idempotency_key
     )
+    ISSUE_LATENCY.observe(time.perf_counter() - started)
     view = invoice_view(issued.earlier or issued.record())
     view["receipt"] = issued.receipt
     headers = {"Location": f"/api/v1/invoices/{view['number']}"}

@@ -96,10 +96,25 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 
 
 def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
-    """Pending outbox events → one delivery per matching active subscription."""
+    """Pending outbox events → one delivery per matching active subscription. Events of
+    taxpayers with no subscription are closed with one UPDATE (nobody to tell)."""
+    subscribed = set(
+        session.scalars(select(Webhook.taxpayer_id).where(Webhook.active.is_(True)).distinct())
+    )
+    unheard = update(OutboxEvent).where(OutboxEvent.status == "pending")
+    if subscribed:
+        unheard = unheard.where(OutboxEvent.taxpayer_id.not_in(subscribed))
+    result = session.execute(
+        unheard.values(status="no_consumer", delivered_at=now).execution_options(
+            synchronize_session=False
+        )
+    )
+    closed = getattr(result, "rowcount", 0)
+    if not subscribed:
+        return int(closed or 0)
     query = (
         select(OutboxEvent)
-        .where(OutboxEvent.status == "pending")
+        .where(OutboxEvent.status == "pending", OutboxEvent.taxpayer_id.in_(subscribed))
         .order_by(OutboxEvent.id)
         .limit(limit)
     )
@@ -135,7 +150,7 @@ def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
         event.status = "dispatched"
         event.delivered_at = now
     session.add_all(rows)
-    return len(events)
+    return int(closed or 0) + len(events)
 
 
 def _body(event: OutboxEvent) -> str:

@@ -1,0 +1,89 @@
+"""`fapiao reconcile --internal`: the journal, the invoices and the outbox agree.
+
+Finds invoices without a journal entry and journal entries without an invoice (both are
+reported: they mean the database was changed behind the platform), and issued invoices
+whose outbox events are missing, which it writes again so the relay delivers them.
+Receivers de-duplicate on the event id, so a re-queued event that did arrive is harmless;
+the re-queued ones get new ids because the old ones never existed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased
+
+from fapiao.invoices.models import Invoice
+from fapiao.ledger.models import LedgerEntry
+from fapiao.ledger.service import ISSUED
+from fapiao.outbox.models import OutboxEvent
+from fapiao.outbox.service import emit
+from fapiao.taxpayers.models import Taxpayer
+from fapiao.webhooks.models import Delivery
+
+
+@dataclass
+class InternalReport:
+    invoices_without_entry: list[str] = field(default_factory=list)
+    entries_without_invoice: list[str] = field(default_factory=list)
+    requeued: list[tuple[str, str]] = field(default_factory=list)  # (event type, number)
+    dead_letters: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.invoices_without_entry or self.entries_without_invoice or self.requeued)
+
+
+def reconcile(session: Session, now: datetime, limit: int = 10000) -> InternalReport:
+    report = InternalReport()
+    entry = aliased(LedgerEntry)
+    report.invoices_without_entry = list(
+        session.scalars(
+            select(Invoice.number)
+            .outerjoin(entry, and_(entry.subject == Invoice.number, entry.kind == ISSUED))
+            .where(entry.seq.is_(None))
+            .order_by(Invoice.id)
+            .limit(limit)
+        )
+    )
+    report.entries_without_invoice = list(
+        session.scalars(
+            select(LedgerEntry.subject)
+            .outerjoin(Invoice, Invoice.number == LedgerEntry.subject)
+            .where(LedgerEntry.kind == ISSUED, Invoice.id.is_(None))
+            .order_by(LedgerEntry.seq)
+            .limit(limit)
+        )
+    )
+    issued = aliased(OutboxEvent)
+    for invoice in session.scalars(
+        select(Invoice)
+        .outerjoin(
+            issued,
+            and_(issued.subject == Invoice.number, issued.event_type == "invoice.issued"),
+        )
+        .where(issued.id.is_(None), Invoice.red_of.is_(None))
+        .limit(limit)
+    ):
+        payload = {"number": invoice.number, "total_with_tax": f"{invoice.total_with_tax:.2f}"}
+        emit(session, "invoice.issued", invoice.seller_id, invoice.number, payload, now)
+        report.requeued.append(("invoice.issued", invoice.number))
+    received = aliased(OutboxEvent)
+    for invoice, buyer_id in session.execute(
+        select(Invoice, Taxpayer.id)
+        .join(Taxpayer, Taxpayer.tax_id == Invoice.buyer_tax_id)
+        .outerjoin(
+            received,
+            and_(received.subject == Invoice.number, received.event_type == "invoice.received"),
+        )
+        .where(received.id.is_(None), Invoice.red_of.is_(None))
+        .limit(limit)
+    ):
+        payload = {"number": invoice.number, "total_with_tax": f"{invoice.total_with_tax:.2f}"}
+        emit(session, "invoice.received", buyer_id, invoice.number, payload, now)
+        report.requeued.append(("invoice.received", invoice.number))
+    report.dead_letters = len(
+        list(session.scalars(select(Delivery.id).where(Delivery.status == "dead").limit(limit)))
+    )
+    return report
