@@ -31,7 +31,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv install install-dev run test postgres lint fmt bench clean distclean
+.PHONY: help venv install install-dev run test soak postgres lint fmt bench clean distclean
 
 help:
 	@sed -n '1,17p' Makefile | sed 's/^# \{0,1\}//'
@@ -77,6 +77,10 @@ test: $(DEV_STAMP)
 fmt: $(DEV_STAMP)
 	$(BIN)/ruff format
 	$(BIN)/ruff check --fix
+
+soak: $(DEV_STAMP)  ## the fault suite with 1000 SIGKILLs per backend
+	bash scripts/ensure-postgres.sh
+	FAPIAO_FAULT_KILLS=1000 FAPIAO_TEST_POSTGRES=required $(BIN)/pytest -s tests/integration/test_faults.py
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py
