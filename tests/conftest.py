@@ -117,7 +117,10 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     if backend == "postgresql":
         url = request.getfixturevalue("pg_template").fresh()
     return Settings(
-        data_dir=tmp_path / "data", database_url=url, secret_key="test-secret-" + "x" * 32
+        data_dir=tmp_path / "data",
+        database_url=url,
+        secret_key="test-secret-" + "x" * 32,
+        webhook_allow_private=True,  # the tests' receivers listen on 127.0.0.1
     )
 
 

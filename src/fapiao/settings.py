@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     relay_lease_seconds: float = Field(default=60.0, gt=0)
+    # Webhooks may call addresses inside the platform's own network (tests, intranets).
+    webhook_allow_private: bool = False
 
     @field_validator("region")
     @classmethod

@@ -54,12 +54,13 @@ class GroupCommit:
 
     def submit(self, job: Callable[[Session], T]) -> Future[T]:
         """Queue a job; its future resolves after the commit that made it durable."""
-        if self._closed:
-            raise RuntimeError("GroupCommit is closed")
-        if self._thread is None:
-            self._start()
         future: Future[T] = Future()
-        self._queue.put((job, future))
+        with self._start_lock:  # never queued behind the stop marker
+            if self._closed:
+                raise RuntimeError("GroupCommit is closed")
+            if self._thread is None:
+                self._start_locked()
+            self._queue.put((job, future))
         return future
 
     def run(self, job: Callable[[Session], T]) -> T:
@@ -101,20 +102,18 @@ class GroupCommit:
 
     def close(self) -> None:
         """Finish the queued jobs and stop the thread."""
-        self._closed = True
-        thread = self._thread
+        with self._start_lock:
+            self._closed = True
+            thread = self._thread
+            if thread is not None:
+                self._queue.put(_STOP)
         if thread is not None:
-            self._queue.put(_STOP)
             thread.join()
 
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._thread is None:
-                thread = threading.Thread(
-                    target=self._loop, name="fapiao-group-commit", daemon=True
-                )
-                thread.start()
-                self._thread = thread
+    def _start_locked(self) -> None:
+        thread = threading.Thread(target=self._loop, name="fapiao-group-commit", daemon=True)
+        thread.start()
+        self._thread = thread
 
     def _loop(self) -> None:
         while True:

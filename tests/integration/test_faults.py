@@ -132,6 +132,7 @@ def test_nothing_acknowledged_is_lost_under_sigkill(settings: Settings) -> None:
     env["FAPIAO_WEBHOOK_BACKOFF_BASE_SECONDS"] = "0.2"
     env["FAPIAO_WEBHOOK_BACKOFF_CAP_SECONDS"] = "1"
     env["FAPIAO_WEBHOOK_MAX_ATTEMPTS"] = "100"
+    env["FAPIAO_WEBHOOK_ALLOW_PRIVATE"] = "true"  # the receiver listens on 127.0.0.1
     if settings.database_url:
         env["FAPIAO_DATABASE_URL"] = settings.database_url
     data = settings.data_dir

@@ -245,3 +245,13 @@ def test_ledger_check_command_and_key_rotation(world: World, tmp_path: Path) -> 
     assert broken.exit_code == 1
     assert "differs from what was recorded" in broken.output
     assert ledger_cli.NOT_VALID  # the module's messages are importable for the catalogue
+
+
+def test_a_retired_key_does_not_verify_receipts_dated_after_it_retired(world: World) -> None:
+    receipt = issue(world)["receipt"]
+    published = keys(world)
+    retired = [{**key, "retired_at": "2000-01-01T00:00:00+00:00"} for key in published]
+    problem = signing.verify(receipt, retired)
+    assert problem == ("Key {kid} was retired before this receipt's time.", {"kid": receipt["kid"]})
+    later = [{**key, "retired_at": "2999-01-01T00:00:00+00:00"} for key in published]
+    assert signing.verify(receipt, later) is None

@@ -233,3 +233,64 @@ def test_operators_list_and_redeliver_from_the_cli(world: World, receiver: Recei
     assert missing.exit_code == 1 and "DELIVERY_NOT_FOUND" in missing.output
     unknown = cli("webhook", "list", "--taxpayer", "91110108MA01XXXXXX")
     assert unknown.exit_code == 1 and "TAXPAYER_NOT_FOUND" in unknown.output
+
+
+def test_a_broken_url_or_an_internal_address_never_stalls_other_deliveries(
+    world: World, receiver: Receiver
+) -> None:
+    """Found in review: a URL that fails to parse at send time used to escape the relay
+    and block the deliveries claimed with it. Internal addresses are refused unless
+    FAPIAO_WEBHOOK_ALLOW_PRIVATE is set (the tests set it; here it is turned off)."""
+    from sqlalchemy import update
+
+    from fapiao.webhooks.models import Webhook
+
+    bad_port = subscribe(world, "seller_admin", "http://127.0.0.1:99999/x", ["invoice.issued"])
+    assert bad_port.status_code == 422 and bad_port.json()["errors"][0]["field"] == "url"
+    broken = subscribe(world, "seller_admin", receiver.url, ["invoice.issued"]).json()
+    good = subscribe(world, "seller_admin", receiver.url, ["invoice.issued"]).json()
+    with world.platform.database.transaction() as session:  # as if stored before the check
+        session.execute(
+            update(Webhook).where(Webhook.id == broken["id"]).values(url="http://h:99999/x")
+        )
+    issue(world)
+    done = Relay(world.platform).run_once()
+    assert done["delivered"] == 1 and done["retrying"] == 1
+    log = world.client.get(
+        f"/api/v1/webhooks/{broken['id']}/deliveries", headers=world.as_("seller_admin")
+    ).json()
+    assert "ValueError" in log[0]["last_error"]
+
+    world.platform.settings.webhook_allow_private = False
+    issue(world)
+    Relay(world.platform).run_once()
+    refused = world.client.get(
+        f"/api/v1/webhooks/{good['id']}/deliveries", headers=world.as_("seller_admin")
+    ).json()[0]
+    assert refused["status"] == "pending" and "non-public address" in refused["last_error"]
+    assert len(receiver.accepted()) == 1  # only the first invoice reached the receiver
+
+
+def test_a_late_result_of_a_lease_taken_over_only_goes_in_the_log(world: World) -> None:
+    subscribe(world, "seller_admin", "http://127.0.0.1:9/x", ["invoice.issued"])
+    issue(world)
+    platform = world.platform
+    with platform.database.transaction() as session:
+        service.fan_out(session, platform.clock.now())
+    with platform.database.transaction() as session:
+        (first,) = service.claim(session, platform.clock.now(), lease_seconds=1)
+    platform.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
+    with platform.database.transaction() as session:
+        (second,) = service.claim(session, platform.clock.now(), lease_seconds=60)
+    assert second.attempt == first.attempt + 1
+    ok = service.Outcome(200, None, 5)
+    with platform.database.transaction() as session:
+        late = service.record(
+            session, first, service.Outcome(500, "HTTP 500", 5), platform.clock.now(),
+            max_attempts=2, base=1, cap=1,
+        )  # fmt: skip
+        assert late == "superseded"  # not dead, although it was the last attempt
+        assert (
+            service.record(session, second, ok, platform.clock.now(), max_attempts=2, base=1, cap=1)
+            == "delivered"
+        )

@@ -52,6 +52,17 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(10_000, 50, 100)
 
 
+def _die_with_parent() -> None:
+    """Ask Linux for SIGTERM when the parent process dies (prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the supervisor's own shutdown still stops its children
+
+
 def serve_one(
     settings: Settings,
     host: str,
@@ -64,6 +75,9 @@ def serve_one(
 ) -> None:
     """One server process: the app over its own Platform, until stopped."""
     import uvicorn
+
+    if reuse_port:  # a child of `supervise`: go when the supervisor goes, even on SIGKILL
+        _die_with_parent()
 
     from fapiao.app import create_app
     from fapiao.platform import build_platform

@@ -201,7 +201,7 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
         ]
         if keys:
             connection.execute(insert(IdempotencyKey), keys)
-        for slot, cents in used.items():
+        for slot, cents in sorted(used.items()):  # one lock order for every batch
             if cents == start[slot]:
                 continue
             values = {

@@ -161,6 +161,9 @@ def verify(receipt: dict[str, Any], keys: list[dict[str, Any]]) -> Problem | Non
     matching = [key for key in keys if key.get("kid") == key_id]
     if not matching:
         return N_("There is no public key with id {kid}."), {"kid": key_id}
+    retired = matching[0].get("retired_at")
+    if retired and str(payload["issued_at"]) > str(retired):
+        return N_("Key {kid} was retired before this receipt's time."), {"kid": key_id}
     try:
         public_key = Ed25519PublicKey.from_public_bytes(unb64(matching[0]["public_key"]))
         public_key.verify(signature, canonical(payload))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from fapiao.invoices.models import Invoice
@@ -38,15 +38,19 @@ class InternalReport:
 def reconcile(session: Session, now: datetime, limit: int = 10000) -> InternalReport:
     report = InternalReport()
     entry = aliased(LedgerEntry)
-    report.invoices_without_entry = list(
-        session.scalars(
-            select(Invoice.number)
-            .outerjoin(entry, and_(entry.subject == Invoice.number, entry.kind == ISSUED))
-            .where(entry.seq.is_(None))
-            .order_by(Invoice.id)
-            .limit(limit)
+    # Invoices issued before the ledger existed (a database upgraded to migration 0002)
+    # have no entry and never will; the ledger's first entry marks where it starts.
+    first = session.scalar(select(func.min(LedgerEntry.recorded_at)))
+    if first is not None:
+        report.invoices_without_entry = list(
+            session.scalars(
+                select(Invoice.number)
+                .outerjoin(entry, and_(entry.subject == Invoice.number, entry.kind == ISSUED))
+                .where(entry.seq.is_(None), Invoice.issued_at >= first)
+                .order_by(Invoice.id)
+                .limit(limit)
+            )
         )
-    )
     report.entries_without_invoice = list(
         session.scalars(
             select(LedgerEntry.subject)

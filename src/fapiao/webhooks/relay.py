@@ -23,13 +23,22 @@ class Relay:
         database = platform.database
         with database.transaction() as session:
             events = service.fan_out(session, platform.clock.now())
+        # Claim no more than can be sent, one after another, well within the lease.
+        limit = max(
+            1, min(20, int(settings.relay_lease_seconds / settings.webhook_timeout_seconds) - 1)
+        )
         with database.transaction() as session:
             claimed = service.claim(
-                session, platform.clock.now(), settings.relay_lease_seconds, limit=20
+                session, platform.clock.now(), settings.relay_lease_seconds, limit=limit
             )
         done = {"events": events, "sent": 0, "delivered": 0, "retrying": 0, "dead": 0}
         for item in claimed:
-            outcome = service.send(item, platform.clock.now(), settings.webhook_timeout_seconds)
+            outcome = service.send(
+                item,
+                platform.clock.now(),
+                settings.webhook_timeout_seconds,
+                settings.webhook_allow_private,
+            )
             with database.transaction() as session:
                 status = service.record(
                     session,
@@ -41,9 +50,8 @@ class Relay:
                     cap=settings.webhook_backoff_cap_seconds,
                 )
             done["sent"] += 1
-            done["retrying" if status == "pending" else status] = (
-                done.get("retrying" if status == "pending" else status, 0) + 1
-            )
+            bucket = "retrying" if status == "pending" else status
+            done[bucket] = done.get(bucket, 0) + 1
             if status == "dead":
                 log.warning(
                     "webhook delivery %d dead after %d attempts", item.delivery_id, item.attempt

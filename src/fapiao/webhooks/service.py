@@ -16,9 +16,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import random
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,10 +37,33 @@ USER_AGENT = "fapiao-webhooks/1"
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url.strip())
+    """An http(s) URL with a host name that encodes and a port that exists."""
+    wrong = invalid("url", "WEBHOOK_URL_INVALID", N_("Give an http:// or https:// address."))
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # raises ValueError for a port out of range or not a number
+        if parts.hostname:
+            parts.hostname.encode("idna")
+    except (ValueError, UnicodeError):
+        raise wrong from None
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
-        raise invalid("url", "WEBHOOK_URL_INVALID", N_("Give an http:// or https:// address."))
+        raise wrong
     return url.strip()
+
+
+def refused_address(host: str, port: int) -> str | None:
+    """Why the platform will not call this host (an address inside its own network: a
+    webhook must not become a way to reach internal services), or None."""
+    try:
+        addresses = {
+            info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        }
+    except (OSError, UnicodeError) as exc:
+        return f"cannot resolve {host}: {exc}"
+    for address in addresses:
+        if not ipaddress.ip_address(str(address).split("%")[0]).is_global:
+            return f"{host} resolves to a non-public address ({address})"
+    return None
 
 
 def check_events(events: list[str]) -> list[str]:
@@ -223,9 +248,24 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def send(item: Claimed, now: datetime, timeout: float) -> Outcome:
-    """POST one delivery; any 2xx is success."""
+def send(item: Claimed, now: datetime, timeout: float, allow_private: bool = False) -> Outcome:
+    """POST one delivery; any 2xx is success. Never raises: every failure is an outcome."""
+    started = time.monotonic()
+    try:
+        return _send(item, now, timeout, allow_private, started)
+    except Exception as exc:  # a malformed URL, an encoding error …: a failed attempt
+        return Outcome(None, f"{type(exc).__name__}: {exc}"[:500], _ms(started))
+
+
+def _send(
+    item: Claimed, now: datetime, timeout: float, allow_private: bool, started: float
+) -> Outcome:
     parts = urlsplit(item.url)
+    scheme_port = 443 if parts.scheme == "https" else 80
+    if not allow_private:
+        refused = refused_address(parts.hostname or "", parts.port or scheme_port)
+        if refused is not None:
+            return Outcome(None, refused[:500], _ms(started))
     connection_class = (
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
@@ -238,7 +278,6 @@ def send(item: Claimed, now: datetime, timeout: float) -> Outcome:
         "Fapiao-Delivery-Attempt": str(item.attempt),
         "Fapiao-Signature": signature(item.secret, int(now.timestamp()), item.body),
     }
-    started = time.monotonic()
     try:
         connection = connection_class(parts.hostname or "", parts.port, timeout=timeout)
         try:
@@ -268,10 +307,12 @@ def record(
     base: float,
     cap: float,
 ) -> str:
-    """Store an attempt; returns the delivery's new status."""
+    """Store an attempt; returns the delivery's new status. An attempt whose lease was
+    taken over meanwhile (another relay claimed the delivery again) only goes in the log."""
     delivery = session.get(Delivery, item.delivery_id, with_for_update=True)
     if delivery is None:
         return "gone"
+    current = delivery.status == "pending" and delivery.attempts == item.attempt
     session.add(
         DeliveryAttempt(
             delivery_id=delivery.id,
@@ -283,6 +324,8 @@ def record(
             error=outcome.error,
         )
     )
+    if not current:
+        return "superseded"
     delivery.lease_until = None
     delivery.last_status = outcome.status_code
     delivery.last_error = outcome.error
