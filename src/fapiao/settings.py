@@ -3,14 +3,14 @@ environment. A bad value stops start-up with a message naming the setting."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fapiao.kit.files import create_once
 
 MIN_SECRET_LENGTH = 32
 
@@ -123,22 +123,7 @@ class Settings(BaseSettings):
 
 
 def _create_key_file(path: Path) -> None:
-    """Write a new random key atomically: concurrent starters all end up with one key,
-    and a crash never leaves an empty file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process won the race; its key is the key
-    finally:
-        os.unlink(temporary)
+    create_once(path, secrets.token_urlsafe(48).encode())
 
 
 def load_settings(**overrides: object) -> Settings:

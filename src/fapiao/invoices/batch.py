@@ -23,12 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from fapiao.dbsql import insert_ignore
-from fapiao.invoices import service
-from fapiao.invoices.credit import credit_exceeded
+from fapiao.invoices import rows, service
+from fapiao.invoices.credit import CHARGE_CREDIT, credit_exceeded
 from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice
 from fapiao.kit.clock import month_key
 from fapiao.kit.errors import FapiaoError
@@ -40,16 +40,6 @@ from fapiao.taxpayers.models import Taxpayer
 _INSERT_INVOICES = insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True)
 _USED = select(CreditUsage.used_cents).where(
     CreditUsage.taxpayer_id == bindparam("taxpayer"), CreditUsage.month == bindparam("b_month")
-)
-_CHARGE = (
-    update(CreditUsage)
-    .where(
-        CreditUsage.taxpayer_id == bindparam("taxpayer"),
-        CreditUsage.month == bindparam("b_month"),
-        CreditUsage.used_cents + bindparam("cents") <= bindparam("limit"),
-    )
-    .values(used_cents=CreditUsage.used_cents + bindparam("cents"))
-    .returning(CreditUsage.used_cents)
 )
 
 
@@ -162,12 +152,12 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
     accepted = sorted(buyer_ids)
     if accepted:
         invoice_rows = [
-            service._invoice_row(
+            rows.invoice_row(
                 cache[("seller", jobs[i].prepared.seller_id)], jobs[i].prepared, jobs[i].number
             )
             for i in accepted
         ]
-        line_rows = [[service._line_row(line) for line in jobs[i].prepared.lines] for i in accepted]
+        line_rows = [[rows.line_row(line) for line in jobs[i].prepared.lines] for i in accepted]
         ids = connection.execute(_INSERT_INVOICES, invoice_rows).scalars().all()
         connection.execute(
             service._INSERT_LINE,
@@ -210,7 +200,7 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
                 "cents": cents - start[slot],
                 "limit": limits[slot],
             }
-            if connection.execute(_CHARGE, values).scalar_one_or_none() is None:
+            if connection.execute(CHARGE_CREDIT, values).scalar_one_or_none() is None:
                 raise CreditRace(slot)
         # Last: the ledger head is locked from here to the commit.
         documents = [

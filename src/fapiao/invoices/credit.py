@@ -27,7 +27,7 @@ class Seller(Protocol):
 
 
 # Built once: SQLAlchemy caches the compiled form.
-_CHARGE_CREDIT = (
+CHARGE_CREDIT = (
     update(CreditUsage)
     .where(
         CreditUsage.taxpayer_id == bindparam("taxpayer"),
@@ -44,7 +44,7 @@ def consume_credit(session: Session, seller: Seller, month: str, amount: Decimal
     cents = int(amount.scaleb(2))
     limit_cents = int(seller.credit_limit.scaleb(2))
     values = {"taxpayer": seller.id, "b_month": month, "cents": cents, "limit": limit_cents}
-    result = session.connection().execute(_CHARGE_CREDIT, values).scalar_one_or_none()
+    result = session.connection().execute(CHARGE_CREDIT, values).scalar_one_or_none()
     if result is None:
         # The month's first invoice (or a refusal): make sure the row exists, try again.
         session.execute(
@@ -52,7 +52,7 @@ def consume_credit(session: Session, seller: Seller, month: str, amount: Decimal
                 session, CreditUsage, {"taxpayer_id": seller.id, "month": month, "used_cents": 0}
             )
         )
-        result = session.connection().execute(_CHARGE_CREDIT, values).scalar_one_or_none()
+        result = session.connection().execute(CHARGE_CREDIT, values).scalar_one_or_none()
     if result is None:
         used = session.scalar(
             select(CreditUsage.used_cents).where(

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
-from fapiao.invoices import batch, rules
+from fapiao.invoices import batch, rows, rules
 from fapiao.invoices.buyer import BuyerInput, check_buyer
-from fapiao.invoices.credit import Seller, consume_credit
+from fapiao.invoices.credit import consume_credit
 from fapiao.invoices.models import IdempotencyKey, Invoice, InvoiceLine
 from fapiao.invoices.numbering import prefix_for
 from fapiao.kit import taxcodes
@@ -287,76 +286,13 @@ def write_issue(
             if earlier is None:
                 raise
             return Issued(earlier=earlier, receipt=ledger.receipt_of(session, earlier.number))
-    invoice_row = _invoice_row(seller, prepared, number)
-    line_rows = [_line_row(line) for line in prepared.lines]
+    invoice_row = rows.invoice_row(seller, prepared, number)
+    line_rows = [rows.line_row(line) for line in prepared.lines]
     _insert_invoice(session, invoice_row, line_rows, buyer_id, now)
     consume_credit(session, seller, month_key(prepared.issue_date), prepared.totals.amount)
     document = ledger.invoice_document(invoice_row, line_rows, seller_id)
     (recorded,) = ledger.append(session, [document], signer)
     return Issued(invoice_row=invoice_row, line_rows=line_rows, receipt=recorded.receipt)
-
-
-def _invoice_row(seller: Seller, prepared: PreparedIssue, number: str) -> dict[str, Any]:
-    request, buyer, totals = prepared.request, prepared.request.buyer, prepared.totals
-    return {
-        "number": number,
-        "kind": request.kind,
-        "medium": request.medium,
-        "is_red": False,
-        "red_of": None,
-        "seller_id": seller.id,
-        "seller_tax_id": seller.tax_id,
-        "seller_name": seller.name,
-        "seller_address": seller.address,
-        "seller_phone": seller.phone,
-        "seller_bank": seller.bank,
-        "seller_account": seller.account,
-        "buyer_tax_id": buyer.tax_id or None,
-        "buyer_name": buyer.name,
-        "buyer_address": buyer.address,
-        "buyer_phone": buyer.phone,
-        "buyer_bank": buyer.bank,
-        "buyer_account": buyer.account,
-        "buyer_email": buyer.email,
-        "buyer_natural_person": buyer.natural_person,
-        "issue_date": prepared.issue_date,
-        "issued_at": prepared.issued_at,
-        "total_amount": totals.amount,
-        "total_tax": totals.tax,
-        "total_with_tax": totals.with_tax,
-        "total_in_words": totals.in_words,
-        "prices_include_tax": request.prices_include_tax,
-        "remarks": request.remarks,
-        "drawer": request.drawer,
-        "status": "normal",
-        "reversed_amount": Decimal("0"),
-        "reversed_tax": Decimal("0"),
-        "created_by": prepared.actor.user_id,
-        "cert_period": None,
-        "cert_purpose": None,
-        "cert_reason": None,
-        "cert_reason_text": None,
-        "certified_at": None,
-        "voided_at": None,
-        "red_form_id": None,
-    }
-
-
-def _line_row(line: rules.Line) -> dict[str, Any]:
-    return {
-        "line_no": line.line_no,
-        "blue_line_no": line.blue_line_no,
-        "name": line.name,
-        "tax_code": line.tax_code,
-        "short_name": line.short_name,
-        "spec": line.spec,
-        "unit": line.unit,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "amount": line.amount,
-        "tax_rate": line.tax_rate,
-        "tax": line.tax,
-    }
 
 
 # Built once: SQLAlchemy caches the compiled form, where a statement built per call costs
@@ -425,74 +361,6 @@ def _check_registered_buyer(
             ]
         )
     return int(row.id)
-
-
-def _build_invoice(
-    seller: Seller,
-    request: IssueRequest,
-    number: str,
-    issue_date: date,
-    now: datetime,
-    lines: Sequence[rules.Line],
-    totals: rules.Totals,
-    actor: Actor,
-    *,
-    red_of: str | None = None,
-) -> Invoice:
-    buyer = request.buyer
-    invoice = Invoice(
-        number=number,
-        kind=request.kind,
-        medium=request.medium,
-        is_red=red_of is not None,
-        red_of=red_of,
-        seller_id=seller.id,
-        seller_tax_id=seller.tax_id,
-        seller_name=seller.name,
-        seller_address=seller.address,
-        seller_phone=seller.phone,
-        seller_bank=seller.bank,
-        seller_account=seller.account,
-        buyer_tax_id=buyer.tax_id or None,
-        buyer_name=buyer.name,
-        buyer_address=buyer.address,
-        buyer_phone=buyer.phone,
-        buyer_bank=buyer.bank,
-        buyer_account=buyer.account,
-        buyer_email=buyer.email,
-        buyer_natural_person=buyer.natural_person,
-        issue_date=issue_date,
-        issued_at=now,
-        total_amount=totals.amount,
-        total_tax=totals.tax,
-        total_with_tax=totals.with_tax,
-        total_in_words=totals.in_words,
-        prices_include_tax=request.prices_include_tax,
-        remarks=request.remarks,
-        drawer=request.drawer,
-        status="normal",
-        reversed_amount=Decimal("0"),
-        reversed_tax=Decimal("0"),
-        created_by=actor.user_id,
-    )
-    invoice.lines = [
-        InvoiceLine(
-            line_no=line.line_no,
-            blue_line_no=line.blue_line_no,
-            name=line.name,
-            tax_code=line.tax_code,
-            short_name=line.short_name,
-            spec=line.spec,
-            unit=line.unit,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            amount=line.amount,
-            tax_rate=line.tax_rate,
-            tax=line.tax,
-        )
-        for line in lines
-    ]
-    return invoice
 
 
 def buyer_taxpayer_id(session: Session, invoice: Invoice) -> int | None:

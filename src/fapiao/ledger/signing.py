@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from fapiao.dbsql import insert_ignore
 from fapiao.kit.errors import N_
+from fapiao.kit.files import create_once
 from fapiao.ledger.models import SigningKey
 
 ALGORITHM = "Ed25519"
@@ -95,25 +95,12 @@ class Signer:
 
 
 def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process created it first; that key is the key
-    finally:
-        os.unlink(temporary)
+    create_once(path, pem)
 
 
 def rotate(path: Path) -> Path:

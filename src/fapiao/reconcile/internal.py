@@ -60,33 +60,25 @@ def reconcile(session: Session, now: datetime, limit: int = 10000) -> InternalRe
             .limit(limit)
         )
     )
-    issued = aliased(OutboxEvent)
-    for invoice in session.scalars(
-        select(Invoice)
-        .outerjoin(
-            issued,
-            and_(issued.subject == Invoice.number, issued.event_type == "invoice.issued"),
+    seller = (Invoice.seller_id, None)
+    buyer = (Taxpayer.id, Taxpayer.tax_id == Invoice.buyer_tax_id)
+    for event_type, (recipient, join) in (("invoice.issued", seller), ("invoice.received", buyer)):
+        event = aliased(OutboxEvent)
+        query = select(Invoice, recipient)
+        if join is not None:
+            query = query.join(Taxpayer, join)
+        query = (
+            query.outerjoin(
+                event, and_(event.subject == Invoice.number, event.event_type == event_type)
+            )
+            .where(event.id.is_(None), Invoice.red_of.is_(None))
+            .limit(limit)
         )
-        .where(issued.id.is_(None), Invoice.red_of.is_(None))
-        .limit(limit)
-    ):
-        payload = {"number": invoice.number, "total_with_tax": f"{invoice.total_with_tax:.2f}"}
-        emit(session, "invoice.issued", invoice.seller_id, invoice.number, payload, now)
-        report.requeued.append(("invoice.issued", invoice.number))
-    received = aliased(OutboxEvent)
-    for invoice, buyer_id in session.execute(
-        select(Invoice, Taxpayer.id)
-        .join(Taxpayer, Taxpayer.tax_id == Invoice.buyer_tax_id)
-        .outerjoin(
-            received,
-            and_(received.subject == Invoice.number, received.event_type == "invoice.received"),
-        )
-        .where(received.id.is_(None), Invoice.red_of.is_(None))
-        .limit(limit)
-    ):
-        payload = {"number": invoice.number, "total_with_tax": f"{invoice.total_with_tax:.2f}"}
-        emit(session, "invoice.received", buyer_id, invoice.number, payload, now)
-        report.requeued.append(("invoice.received", invoice.number))
+        for invoice, recipient_id in session.execute(query):
+            total = f"{invoice.total_with_tax:.2f}"
+            payload = {"number": invoice.number, "total_with_tax": total}
+            emit(session, event_type, recipient_id, invoice.number, payload, now)
+            report.requeued.append((event_type, invoice.number))
     report.dead_letters = len(
         list(session.scalars(select(Delivery.id).where(Delivery.status == "dead").limit(limit)))
     )

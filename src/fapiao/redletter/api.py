@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.types import PositiveAmount, Quantity
-from fapiao.redletter import rules, service
+from fapiao.redletter import listing, rules, service
 from fapiao.redletter.models import RedLetterForm
 
 router = APIRouter(prefix="/api/v1", tags=["red-letter"], responses=PROBLEMS)
@@ -131,6 +131,6 @@ def list_forms(
     """Forms I filed, or forms waiting for my answer, newest first, a page at a time."""
     with platform.database.transaction() as session:
         service.expire_lapsed(session, platform.clock.now(), actor=actor)
-        forms = service.list_forms(session, actor, role, state, limit=limit + 1, before=cursor)
+        forms = listing.list_forms(session, actor, role, state, limit=limit + 1, before=cursor)
         next_cursor = forms[limit - 1].id if len(forms) > limit else None
         return {"items": [form_view(form) for form in forms[:limit]], "next_cursor": next_cursor}

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
+from fapiao.invoices import rows
 from fapiao.invoices import rules as invoice_rules
 from fapiao.invoices import service as invoices
 from fapiao.invoices.buyer import BuyerInput
@@ -241,7 +242,7 @@ def _issue_red(
         remarks=f"被红冲蓝字数电发票号码：{blue.number}",
         drawer=blue.drawer,
     )
-    red = invoices._build_invoice(
+    red = rows.build_invoice(
         seller, request, number, local_date(now), now, lines, totals, actor, red_of=blue.number
     )
     red.red_form_id = form.id
@@ -289,7 +290,7 @@ def expire_lapsed(
     if blue_number is not None:
         query = query.where(RedLetterForm.blue_number == blue_number)
     if actor is not None:
-        query = query.where(_involving(actor))
+        query = query.where(involving(actor))
     forms = list(session.scalars(query.with_for_update(skip_locked=True)))
     for form in forms:
         form.state = rules.VOID_LAPSED
@@ -307,7 +308,7 @@ def expire_lapsed(
     return len(forms)
 
 
-def _involving(actor: Actor) -> Any:
+def involving(actor: Actor) -> Any:
     return (RedLetterForm.seller_id == actor.taxpayer_id) | (
         RedLetterForm.buyer_tax_id == actor.tax_id
     )
@@ -382,32 +383,3 @@ def _seller_actor(session: Session, blue: Invoice) -> Actor:
     return Actor(
         user_id=0, username="", role="clerk", taxpayer_id=blue.seller_id, tax_id=blue.seller_tax_id
     )
-
-
-def list_forms(
-    session: Session,
-    actor: Actor,
-    role: str,
-    state: str | None,
-    *,
-    limit: int,
-    before: int | None,
-) -> list[RedLetterForm]:
-    """A page of forms the actor filed, or that wait for its answer, newest first. The
-    caller expires the actor's lapsed forms first (expire_lapsed with actor=)."""
-    if actor.taxpayer_id is None:
-        return []
-    query = select(RedLetterForm)
-    if role == "to_confirm":
-        query = query.where(
-            RedLetterForm.initiator_taxpayer_id != actor.taxpayer_id, _involving(actor)
-        )
-        if state is None:
-            query = query.where(RedLetterForm.state.in_(rules.PENDING))
-    else:
-        query = query.where(RedLetterForm.initiator_taxpayer_id == actor.taxpayer_id)
-    if state is not None:
-        query = query.where(RedLetterForm.state == state)
-    if before is not None:
-        query = query.where(RedLetterForm.id < before)
-    return list(session.scalars(query.order_by(RedLetterForm.id.desc()).limit(limit)))

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 
-from fapiao.invoices import rules, service
+from fapiao.invoices import rows, rules, service
 from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.models import Invoice, InvoiceLine
 
@@ -44,10 +44,10 @@ def test_invoice_and_line_rows_name_every_column() -> None:
     seller = SimpleNamespace(
         id=1, tax_id="91110108551385082Q", name="卖方", address="", phone="", bank="", account=""
     )
-    row = service._invoice_row(seller, prepared, "26111000000000000001")  # type: ignore[arg-type]
+    row = rows.invoice_row(seller, prepared, "26111000000000000001")  # type: ignore[arg-type]
     assert set(row) == {c.key for c in Invoice.__table__.columns} - {"id"}
     assert row["total_with_tax"] == Decimal("226.00") and row["created_by"] == 7
-    assert set(service._line_row(line)) == {c.key for c in InvoiceLine.__table__.columns} - {
+    assert set(rows.line_row(line)) == {c.key for c in InvoiceLine.__table__.columns} - {
         "id",
         "invoice_id",
     }
