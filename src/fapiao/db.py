@@ -138,18 +138,48 @@ class WriterLock:
         self._path = f"{path}.writer-lock" if path else None
 
     def __enter__(self) -> None:
-        self._lock.acquire()
+        self._acquire(blocking=True)
+
+    def acquire_nowait(self) -> bool:
+        """Take the lock if no other thread or process holds it; never waits. Release it
+        with `__exit__`."""
+        return self._acquire(blocking=False)
+
+    def wait_until_free(self) -> None:
+        """Block until the lock is free at this moment, without taking it: for a thread
+        that waits on behalf of an event loop, which then calls `acquire_nowait`."""
+        with self._lock:
+            if self._path is not None:
+                fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                finally:
+                    os.close(fd)  # closing the descriptor releases its lock
+
+    def _acquire(self, blocking: bool) -> bool:
+        if not self._lock.acquire(blocking=blocking):
+            return False
         try:
             if self._depth == 0 and self._path is not None:
                 if self._fd is None:
                     self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(
+                        self._fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB
+                    )
+                except BlockingIOError:
+                    self._lock.release()
+                    return False
         except BaseException:
             self._lock.release()
             raise
         self._depth += 1
+        return True
 
     def __exit__(self, *_: object) -> None:
+        self.release()
+
+    def release(self) -> None:
         self._depth -= 1
         if self._depth == 0 and self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -187,6 +217,11 @@ class Database:
         )
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @property
+    def writer_lock(self) -> WriterLock | None:
+        """The lock SQLite writers queue on (None on PostgreSQL)."""
+        return self._write_lock if isinstance(self._write_lock, WriterLock) else None
 
     @property
     def dialect(self) -> str:

@@ -11,8 +11,10 @@ is answered before the commit, so an acknowledged write is durable.
 Jobs from the event loop (`run_async`) on SQLite are batched per turn of the loop and
 written on the loop's thread: the batch takes a millisecond or two, and a separate
 writer thread holding SQLite's write lock would wait for the GIL behind request
-handling, which stretches the lock for every process. On PostgreSQL the writer thread is
-used, because it waits for the server without holding the GIL.
+handling, which stretches the lock for every process. The loop never waits for that lock
+itself: while another process writes, a helper thread waits, the loop goes on reading
+requests, and their jobs join the batch that is written once the lock is free. On
+PostgreSQL the writer thread is used, because it waits for the server without the GIL.
 """
 
 from __future__ import annotations
@@ -85,6 +87,32 @@ class GroupCommit:
         return await future
 
     def _flush_inline(self) -> None:
+        lock = self._database.writer_lock
+        if lock is not None:
+            try:
+                acquired = lock.acquire_nowait()
+            except OSError as exc:  # the lock file cannot be opened
+                self._flush_scheduled = False
+                items, self._inline = self._inline, []
+                for _job, future in items:
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+            if not acquired:
+                # Another process (or a thread of this one) is writing. Wait for it on a
+                # thread, so this loop goes on reading requests meanwhile and their jobs
+                # join this batch; then try again.
+                loop = asyncio.get_running_loop()
+                waiting = loop.run_in_executor(None, lock.wait_until_free)
+                waiting.add_done_callback(lambda _: self._flush_inline())
+                return
+        try:
+            self._write_inline()
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _write_inline(self) -> None:
         self._flush_scheduled = False
         items, self._inline = self._inline, []
         for start in range(0, len(items), self._max_batch):
