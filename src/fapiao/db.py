@@ -260,7 +260,7 @@ class Database:
         state = consistency.current()
         for replica in self.replicas.candidates():
             try:
-                answered, result = self._read_on(replica, work, after)
+                answered, result = self._read_on(replica, work, after, state)
             except DBAPIError as exc:
                 if isinstance(exc, OperationalError | InterfaceError) and (
                     getattr(exc.orig, "sqlstate", None) != _RECOVERY_CONFLICT
@@ -276,15 +276,17 @@ class Database:
             if recheck is not None and recheck(result):
                 self.replicas.count_fallback(replica, "recheck")
                 break
-            self._served(state, replica.name)
             return result
-        with self.transaction(write=False) as session:
-            result = work(session)
         self._served(state, "primary")
-        return result
+        with self.transaction(write=False) as session:
+            return work(session)
 
     def _read_on(
-        self, replica: Replica, work: Callable[[Session], T], after: int | None
+        self,
+        replica: Replica,
+        work: Callable[[Session], T],
+        after: int | None,
+        state: consistency.RequestState | None,
     ) -> tuple[bool, Any]:
         with replica.session() as session:
             if after is not None:
@@ -292,6 +294,8 @@ class Database:
                 replayed = replica.replayed(session)
                 if replayed is None or replayed < after:
                     return False, None
+            # Noted before `work` runs: a "not found" it raises is the replica's answer.
+            self._served(state, replica.name)
             return True, work(session)
 
     def _served(self, state: consistency.RequestState | None, name: str) -> None:

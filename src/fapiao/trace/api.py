@@ -20,6 +20,8 @@ class DiagnosisOut(BaseModel):
     code: str
     message: str
     hint: str
+    # REPLICA_BEHIND only: which replica and how far behind it is.
+    replica: dict[str, Any] | None = None
 
 
 class TraceAnswer(BaseModel):

@@ -434,8 +434,16 @@ def timeline(
 
 
 def describe(diagnosis: Diagnosis, locale: str) -> dict[str, Any]:
-    return {
+    described = {
         "code": diagnosis.code,
         "message": translate(diagnosis.message, locale, **diagnosis.params),
         "hint": translate(diagnosis.hint, locale, **diagnosis.params),
     }
+    if diagnosis.code == "REPLICA_BEHIND":  # the measurement, for programs
+        params = diagnosis.params
+        described["replica"] = {
+            "name": params["replica"],
+            "lag_seconds": params["lag_seconds"],
+            "lag_bytes": params["lag_bytes"],
+        }
+    return described
