@@ -434,7 +434,7 @@ def timeline(
 
 
 def describe(diagnosis: Diagnosis, locale: str) -> dict[str, Any]:
-    described = {
+    described: dict[str, Any] = {
         "code": diagnosis.code,
         "message": translate(diagnosis.message, locale, **diagnosis.params),
         "hint": translate(diagnosis.hint, locale, **diagnosis.params),
