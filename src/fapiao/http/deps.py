@@ -67,7 +67,7 @@ async def get_read_after(
     """The WAL position the caller's read must include, from `X-Fapiao-Consistency`."""
     if token is None:
         return None
-    position = parse_lsn(token) if len(token) <= 40 else None
+    position = parse_lsn(token)
     if position is None:
         raise FapiaoError(
             "CONSISTENCY_TOKEN_INVALID",
