@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from test_concurrency import seller_actor
 
 from conftest import BUYER_ID, World
+from fapiao.consistency import tracking
 from fapiao.invoices import rules, service
 from fapiao.invoices.batch import IssueJob
 from fapiao.invoices.buyer import BuyerInput
@@ -355,3 +356,28 @@ def test_the_event_loop_keeps_running_while_another_process_writes(world: World)
     assert all(isinstance(result, service.Issued) for result in results)
     assert count(world, Invoice) == 4
     assert platform.writer.batches - before == 1
+
+
+def test_every_job_of_a_batch_carries_the_position_of_its_commit(
+    world: World, backend: str
+) -> None:
+    writer = world.platform.writer
+    jobs = [job(world, request(amount)) for amount in ("100.00", "200.00", "300.00")]
+    with one_batch(world.platform):
+        futures = [writer.submit(item) for item in jobs]
+    for future in futures:
+        future.result(10)
+    later = writer.submit(job(world, request("50.00")))
+    later.result(10)
+    last = job(world, request("10.00"))
+    with tracking() as state:
+        writer.run(last)
+    if backend == "sqlite":  # no replicas, no positions
+        assert [future.wal_position for future in futures] == [None] * 3
+        assert later.wal_position is None and state.committed is None
+        return
+    (position,) = {future.wal_position for future in futures}
+    assert position is not None and later.wal_position is not None
+    assert position < later.wal_position
+    # run() hands the position to the request it serves.
+    assert state.committed is not None and state.committed > later.wal_position
