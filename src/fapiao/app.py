@@ -129,7 +129,8 @@ def create_app(
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     def metrics_endpoint() -> PlainTextResponse:
         """Prometheus metrics: documents by kind, outbox depth and age, webhook deliveries
-        by outcome and per consumer, dead letters, issue latency (this process)."""
+        by outcome and per consumer, dead letters, buyer e-mail notices pending, sent and
+        dead, issue latency (this process)."""
         with platform.database.transaction(write=False) as session:
             text = metrics.render(session, platform.clock.now())
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
