@@ -134,12 +134,13 @@ def send(
     """Hand one notice to the SMTP server; accepted means 250 after the data. Never
     raises: a refusal is its reply code, anything else an error text."""
     started = time.monotonic()
+    reply: bytes | str
     try:
         body = compose(item.payload, item.event_id, sender, now).as_bytes()
         code, reply = _transfer(server, sender, item.to, body, timeout, tls)
     except smtplib.SMTPResponseException as exc:
         code, reply = exc.smtp_code, exc.smtp_error
-    except (OSError, smtplib.SMTPException, ValueError) as exc:
+    except Exception as exc:  # refused, unreachable, TLS failed, a broken payload …
         return Outcome(None, f"{type(exc).__name__}: {exc}"[:500], _ms(started))
     if code == 250:
         return Outcome(code, None, _ms(started))
