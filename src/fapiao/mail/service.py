@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
 from typing import Any
 
 from sqlalchemy import select
@@ -136,7 +137,8 @@ def send(
     started = time.monotonic()
     reply: bytes | str
     try:
-        body = compose(item.payload, item.event_id, sender, now).as_bytes()
+        # SMTP wants CRLF line ends; smtplib sends bytes as they are.
+        body = compose(item.payload, item.event_id, sender, now).as_bytes(policy=policy.SMTP)
         code, reply = _transfer(server, sender, item.to, body, timeout, tls)
     except smtplib.SMTPResponseException as exc:
         code, reply = exc.smtp_code, exc.smtp_error
