@@ -433,3 +433,35 @@ def test_an_untrusted_certificate_is_an_error_not_a_fallback(
     (entry,) = mail_entries(world, number)
     assert "CERTIFICATE_VERIFY_FAILED" in entry["last_error"]
     assert inbox.messages == []
+
+
+def test_batched_issuing_writes_a_notice_per_addressed_invoice(
+    world: World, inbox: Inbox, smtp: Controller
+) -> None:
+    """Invoices written together by group commit (one INSERT per table) get their notices
+    in the same statement as their other outbox rows; one without an address gets none."""
+    from dataclasses import replace
+
+    from test_group_commit import job, one_batch, request, submit
+
+    use_server(world, f"smtp://127.0.0.1:{smtp.port}")
+    addresses = ["a@buyer.example.com", "", "c@buyer.example.com"]
+    jobs = []
+    for index, address in enumerate(addresses):
+        plain = request(f"{100 + index}.00")
+        jobs.append(job(world, replace(plain, buyer=replace(plain.buyer, email=address))))
+    before = world.platform.writer.batches
+    with one_batch(world.platform):
+        futures = [submit(world, item) for item in jobs]
+    numbers = [future.result(10).result()[0].number for future in futures]
+    assert world.platform.writer.batches - before == 2  # the gate's batch, then all three
+    with world.platform.database.transaction(write=False) as session:
+        notices = {
+            event.subject: event
+            for event in session.query(OutboxEvent).filter_by(event_type="mail.invoice_notice")
+        }
+    assert sorted(notices) == sorted([numbers[0], numbers[2]])
+    assert MailSender(world.platform).run_once()["delivered"] == 2
+    delivered = {item["to"][0]: item["message"]["Subject"] for item in inbox.messages}
+    assert numbers[0] in delivered["a@buyer.example.com"]
+    assert numbers[2] in delivered["c@buyer.example.com"]

@@ -51,10 +51,16 @@ def test_a_sender_may_use_a_local_domain() -> None:
     [
         ("smtp://mail.example.com", SmtpServer("mail.example.com", 25, "plain")),
         ("smtp://127.0.0.1:2525", SmtpServer("127.0.0.1", 2525, "plain")),
-        ("smtp+starttls://u:p@mail.example.com", SmtpServer("mail.example.com", 587, "starttls", "u", "p")),
-        ("smtps://u%40x:p%3Aw@mail.example.com:4650/", SmtpServer("mail.example.com", 4650, "tls", "u@x", "p:w")),
+        (
+            "smtp+starttls://u:p@mail.example.com",
+            SmtpServer("mail.example.com", 587, "starttls", "u", "p"),
+        ),
+        (
+            "smtps://u%40x:p%3Aw@mail.example.com:4650/",
+            SmtpServer("mail.example.com", 4650, "tls", "u@x", "p:w"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_smtp_urls(url: str, expected: SmtpServer) -> None:
     assert parse_smtp_url(url) == expected
 
