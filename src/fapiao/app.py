@@ -17,7 +17,7 @@ from fapiao import __version__, metrics, migrate
 from fapiao.accounts.api import router as auth_router
 from fapiao.certification.api import router as certification_router
 from fapiao.http import problems
-from fapiao.http.middleware import BodyLimit
+from fapiao.http.middleware import BodyLimit, ConsistencyHeaders
 from fapiao.http.openapi import use_problem_media_type
 from fapiao.invoices.api import router as invoices_router
 from fapiao.kit.clock import Clock
@@ -79,6 +79,7 @@ def create_app(
     app.state.platform = platform
     problems.install(app)
     app.add_middleware(BodyLimit, limit=platform.settings.max_body_bytes)
+    app.add_middleware(ConsistencyHeaders)
     for router in (
         auth_router,
         invoices_router,
@@ -130,9 +131,11 @@ def create_app(
     def metrics_endpoint() -> PlainTextResponse:
         """Prometheus metrics: documents by kind, outbox depth and age, webhook deliveries
         by outcome and per consumer, dead letters, buyer e-mail notices pending, sent and
-        dead, issue latency (this process)."""
+        dead, issue latency (this process); with read replicas, each one's lag in bytes and
+        seconds and where reads were served."""
         with platform.database.transaction(write=False) as session:
             text = metrics.render(session, platform.clock.now())
+        text += metrics.render_replicas(platform.database)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # The browsable docs are served from a vendored Swagger UI: no CDN is reachable from

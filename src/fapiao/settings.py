@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     # Certificates to trust for STARTTLS/SMTPS besides the system's (a private CA).
     smtp_ca_file: Path | None = None
+    # Streaming replicas of a PostgreSQL primary that serve list, get and verify.
+    replica_urls: str = ""
+    replica_retry_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("region")
     @classmethod
@@ -100,6 +103,14 @@ class Settings(BaseSettings):
             raise ValueError("is not a readable file")
         return value
 
+    @field_validator("replica_urls")
+    @classmethod
+    def _replica_urls(cls, value: str) -> str:
+        for url in _split_urls(value):
+            if not url.startswith("postgresql"):
+                raise ValueError(f"{url.split('://')[0]}:// is not a postgresql+psycopg:// URL")
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _secret(cls, value: str) -> str:
@@ -113,6 +124,11 @@ class Settings(BaseSettings):
         # a key file per data directory would differ from host to host.
         if self.database_url.startswith("postgresql") and not self.secret_key:
             raise ValueError("FAPIAO_SECRET_KEY is required with PostgreSQL")
+        if self.replica_urls.strip() and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "FAPIAO_REPLICA_URLS needs a PostgreSQL primary in FAPIAO_DATABASE_URL "
+                "(SQLite has no replicas)"
+            )
         return self
 
     @field_validator("default_credit_limit")
@@ -133,6 +149,11 @@ class Settings(BaseSettings):
         return self.effective_database_url.startswith("sqlite")
 
     @property
+    def replica_url_list(self) -> list[str]:
+        """The replicas, in the order given (named replica-1, replica-2, ...)."""
+        return _split_urls(self.replica_urls)
+
+    @property
     def signing_key_path(self) -> Path:
         """This server's receipt-signing key (created on first use)."""
         return self.signing_key_file or self.data_dir / "signing-key.pem"
@@ -148,6 +169,10 @@ class Settings(BaseSettings):
         if len(key) < MIN_SECRET_LENGTH:
             raise SettingsError(f"{path} is empty or too short; delete it to create a new key")
         return key
+
+
+def _split_urls(value: str) -> list[str]:
+    return [url.strip() for url in value.split(",") if url.strip()]
 
 
 def _create_key_file(path: Path) -> None:

@@ -75,3 +75,27 @@ def test_concurrent_starters_share_one_key(tmp_path: Path) -> None:
             pool.map(lambda _: load_settings(data_dir=tmp_path).resolved_secret_key(), range(8))
         )
     assert len(keys) == 1 and not list(tmp_path.glob(".secret-*"))
+
+
+def test_replica_urls_need_a_postgresql_primary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FAPIAO_DATABASE_URL", raising=False)
+    monkeypatch.setenv("FAPIAO_REPLICA_URLS", "postgresql+psycopg://r1/fapiao")
+    with pytest.raises(SettingsError, match="FAPIAO_REPLICA_URLS needs a PostgreSQL primary"):
+        load_settings()
+
+
+def test_replica_urls_are_checked_and_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAPIAO_DATABASE_URL", "postgresql+psycopg://p/fapiao")
+    monkeypatch.setenv("FAPIAO_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("FAPIAO_REPLICA_URLS", "postgresql+psycopg://r1/f, mysql://r2/f")
+    with pytest.raises(SettingsError, match=r"FAPIAO_REPLICA_URLS: .*mysql"):
+        load_settings()
+    monkeypatch.setenv(
+        "FAPIAO_REPLICA_URLS", " postgresql+psycopg://r1/f,postgresql+psycopg://r2/f,"
+    )
+    assert load_settings().replica_url_list == [
+        "postgresql+psycopg://r1/f",
+        "postgresql+psycopg://r2/f",
+    ]
+    monkeypatch.delenv("FAPIAO_REPLICA_URLS")
+    assert load_settings().replica_url_list == []

@@ -1,4 +1,4 @@
-"""ASGI middleware: a hard limit on request body size."""
+"""ASGI middleware: a hard limit on request body size; consistency headers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fapiao import consistency
 from fapiao.kit.errors import N_
 from fapiao.kit.i18n import negotiate, translate
 
@@ -80,3 +81,36 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+CONSISTENCY_HEADER = "X-Fapiao-Consistency"
+SERVED_BY_HEADER = "X-Fapiao-Served-By"
+
+
+class ConsistencyHeaders:
+    """Tracks what each request commits and where its reads are served, and says so in
+    the response: `X-Fapiao-Consistency` (the WAL position after the request's last
+    commit, PostgreSQL only) and `X-Fapiao-Served-By` (`primary` or `replica-N`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with consistency.tracking() as state:
+
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    extra: list[tuple[bytes, bytes]] = []
+                    if state.committed is not None:
+                        token = consistency.format_lsn(state.committed)
+                        extra.append((CONSISTENCY_HEADER.lower().encode(), token.encode()))
+                    if state.served_by is not None:
+                        extra.append((SERVED_BY_HEADER.lower().encode(), state.served_by.encode()))
+                    if extra:
+                        message = {**message, "headers": [*message.get("headers", []), *extra]}
+                await send(message)
+
+            await self.app(scope, receive, send_with_headers)

@@ -20,6 +20,8 @@ class DiagnosisOut(BaseModel):
     code: str
     message: str
     hint: str
+    # REPLICA_BEHIND only: which replica and how far behind it is.
+    replica: dict[str, Any] | None = None
 
 
 class TraceAnswer(BaseModel):
@@ -36,6 +38,7 @@ class Timeline(BaseModel):
     certification: dict[str, Any] | None
     verification_checks_today: int
     replica_lag_seconds: float | None
+    replicas: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
 
 
@@ -55,10 +58,17 @@ def trace(
 ) -> JSONResponse:
     """Why can't I see invoice NUMBER? One stable code per reason (not issued, not a
     party, voided, reversed, wrong buyer tax ID, delivery pending or failed, …), with a
-    message and a hint in the caller's language."""
+    message and a hint in the caller's language. Asked of the primary; with read
+    replicas, REPLICA_BEHIND says when one has not yet replayed the invoice."""
     with platform.database.transaction(write=False) as session:
         diagnosis = service.diagnose(
-            session, actor, number.strip(), platform.clock.now(), platform.settings, buyer_tax_id
+            session,
+            actor,
+            number.strip(),
+            platform.clock.now(),
+            platform.settings,
+            buyer_tax_id,
+            replicas=service.replica_look(platform.database),
         )
     return JSONResponse(
         {"number": number.strip(), "diagnosis": service.describe(diagnosis, locale_of(request))}
@@ -78,8 +88,9 @@ def invoice_trace(
     buyer and officers (404 for anyone else)."""
     now = platform.clock.now()
     with platform.database.transaction(write=False) as session:
+        look = service.replica_look(platform.database)
         story = service.timeline(
-            session, actor, number, now, mail_server=bool(platform.settings.smtp_url)
+            session, actor, number, now, look, mail_server=bool(platform.settings.smtp_url)
         )
-        diagnosis = service.diagnose(session, actor, number, now, platform.settings)
+        diagnosis = service.diagnose(session, actor, number, now, platform.settings, replicas=look)
     return JSONResponse({**story, "diagnosis": service.describe(diagnosis, locale_of(request))})
