@@ -130,8 +130,9 @@ def create_app(
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     def metrics_endpoint() -> PlainTextResponse:
         """Prometheus metrics: documents by kind, outbox depth and age, webhook deliveries
-        by outcome and per consumer, dead letters, issue latency (this process); with read
-        replicas, each one's lag in bytes and seconds and where reads were served."""
+        by outcome and per consumer, dead letters, buyer e-mail notices pending, sent and
+        dead, issue latency (this process); with read replicas, each one's lag in bytes and
+        seconds and where reads were served."""
         with platform.database.transaction(write=False) as session:
             text = metrics.render(session, platform.clock.now())
         text += metrics.render_replicas(platform.database)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from fapiao.db import Database
 from fapiao.ledger.models import LedgerEntry
+from fapiao.mail.models import MailMessage
 from fapiao.outbox.models import OutboxEvent
 from fapiao.webhooks.models import Delivery
 
@@ -88,6 +89,22 @@ def render(session: Session, now: datetime) -> str:
         select(func.count()).select_from(Delivery).where(Delivery.status == "dead")
     )
     lines += ["# TYPE fapiao_webhook_dead_letters gauge", f"fapiao_webhook_dead_letters {dead}"]
+    mail = dict(
+        session.execute(select(MailMessage.status, func.count()).group_by(MailMessage.status)).all()
+    )
+    first_mail = session.scalar(
+        select(func.min(MailMessage.created_at)).where(MailMessage.status == "pending")
+    )
+    lines += [
+        "# TYPE fapiao_mail_pending gauge",
+        f"fapiao_mail_pending {mail.get('pending', 0)}",
+        "# TYPE fapiao_mail_oldest_pending_seconds gauge",
+        f"fapiao_mail_oldest_pending_seconds {_age(first_mail, now):.3f}",
+        "# TYPE fapiao_mail_sent gauge",
+        f"fapiao_mail_sent {mail.get('sent', 0)}",
+        "# TYPE fapiao_mail_dead_letters gauge",
+        f"fapiao_mail_dead_letters {mail.get('dead', 0)}",
+    ]
     lines += ISSUE_LATENCY.render("fapiao_issue_latency_seconds")
     return "\n".join(lines) + "\n"
 

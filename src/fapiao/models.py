@@ -5,6 +5,7 @@ from fapiao.certification.models import CertificationPeriod
 from fapiao.db import Base
 from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, InvoiceLine, NumberSequence
 from fapiao.ledger.models import LedgerEntry, LedgerHead, SigningKey
+from fapiao.mail.models import MailAttempt, MailMessage
 from fapiao.outbox.models import OutboxEvent
 from fapiao.redletter.models import RedLetterForm
 from fapiao.taxpayers.models import Taxpayer
@@ -22,6 +23,8 @@ __all__ = [
     "InvoiceLine",
     "LedgerEntry",
     "LedgerHead",
+    "MailAttempt",
+    "MailMessage",
     "NumberSequence",
     "OutboxEvent",
     "RedLetterForm",

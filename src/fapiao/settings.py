@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fapiao.kit.files import create_once
+from fapiao.kit.mail import is_mail_address, parse_smtp_url
 
 MIN_SECRET_LENGTH = 32
 
@@ -50,6 +51,12 @@ class Settings(BaseSettings):
     relay_lease_seconds: float = Field(default=60.0, gt=0)
     # Webhooks may call addresses inside the platform's own network (tests, intranets).
     webhook_allow_private: bool = False
+    # E-mail notices to buyers. Unset: notices wait in the queue until a server is given.
+    smtp_url: str = ""
+    mail_from: str = "fapiao@localhost"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Certificates to trust for STARTTLS/SMTPS besides the system's (a private CA).
+    smtp_ca_file: Path | None = None
     # Streaming replicas of a PostgreSQL primary that serve list, get and verify.
     replica_urls: str = ""
     replica_retry_seconds: float = Field(default=5.0, gt=0)
@@ -73,6 +80,27 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        if value.strip():
+            parse_smtp_url(value)
+        return value.strip()
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        if not is_mail_address(value, dotted_domain=False):
+            raise ValueError("must be a plain address such as fapiao@example.com")
+        return value
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("is not a readable file")
         return value
 
     @field_validator("replica_urls")

@@ -26,6 +26,10 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         ("FAPIAO_DATABASE_URL", "mysql://x"),
         ("FAPIAO_MAX_LINES", "many"),
         ("FAPIAO_CHANNEL", "12"),
+        ("FAPIAO_SMTP_URL", "smtp://user:s3cret@mail.example.com:99999"),
+        ("FAPIAO_SMTP_URL", "mailto:x@example.com"),
+        ("FAPIAO_MAIL_FROM", "Fapiao <fapiao@example.com>"),
+        ("FAPIAO_SMTP_CA_FILE", "/nonexistent/ca.pem"),
     ],
 )
 def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -33,6 +37,16 @@ def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value:
     with pytest.raises(SettingsError) as exc:
         load_settings()
     assert name in str(exc.value)
+    assert "s3cret" not in str(exc.value)
+
+
+def test_mail_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("FAPIAO_SMTP_URL", "FAPIAO_MAIL_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()  # no mail server is not a problem: notices wait for one
+    assert settings.smtp_url == "" and settings.mail_from == "fapiao@localhost"
+    monkeypatch.setenv("FAPIAO_SMTP_URL", " smtp+starttls://u:p@mail.example.com ")
+    assert load_settings().smtp_url == "smtp+starttls://u:p@mail.example.com"
 
 
 def test_secret_key_file_is_created_once(tmp_path: Path) -> None:

@@ -33,7 +33,9 @@ def register(app: typer.Typer) -> None:
                 session, operator, number, now, platform.settings, buyer_tax_id, look
             )
             try:
-                story = service.timeline(session, operator, number, now, look)
+                story = service.timeline(
+                    session, operator, number, now, look, bool(platform.settings.smtp_url)
+                )
             except FapiaoError as error:
                 if diagnosis.code in ("NUMBER_MALFORMED", "NOT_ISSUED", "OTHER_REGION"):
                     story = None

@@ -34,6 +34,7 @@ from fapiao.kit.clock import month_key
 from fapiao.kit.errors import FapiaoError
 from fapiao.ledger import service as ledger
 from fapiao.ledger.signing import Signer
+from fapiao.mail.service import notice_event
 from fapiao.outbox.models import OutboxEvent
 from fapiao.outbox.service import event_row
 from fapiao.taxpayers.models import Taxpayer
@@ -185,6 +186,8 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             buyer_id = buyer_ids[i]
             if buyer_id is not None:
                 events.append(event_row("invoice.received", buyer_id, row["number"], payload, now))
+            if row["buyer_email"]:
+                events.append(notice_event(row, now))
         _INSERT_EVENTS.execute(connection, events)
         keys = [
             {

@@ -83,11 +83,14 @@ def invoice_trace(
     number: Annotated[str, Path(pattern=r"^\d{20}$")],
 ) -> JSONResponse:
     """The invoice's timeline: recorded in the ledger, each delivery to your systems,
-    red-letter forms, certification, void, today's public checks; for its seller, its
+    the e-mail notice to the buyer's address (pending since, attempts, last error, sent
+    or dead), red-letter forms, certification, void, today's public checks; for its seller, its
     buyer and officers (404 for anyone else)."""
     now = platform.clock.now()
     with platform.database.transaction(write=False) as session:
         look = service.replica_look(platform.database)
-        story = service.timeline(session, actor, number, now, look)
+        story = service.timeline(
+            session, actor, number, now, look, mail_server=bool(platform.settings.smtp_url)
+        )
         diagnosis = service.diagnose(session, actor, number, now, platform.settings, replicas=look)
     return JSONResponse({**story, "diagnosis": service.describe(diagnosis, locale_of(request))})

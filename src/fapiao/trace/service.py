@@ -24,6 +24,8 @@ from fapiao.kit.clock import local_date
 from fapiao.kit.errors import N_
 from fapiao.kit.i18n import translate
 from fapiao.ledger.models import LedgerEntry
+from fapiao.mail import service as mail
+from fapiao.mail.models import MAIL_EVENT
 from fapiao.outbox.models import OutboxEvent
 from fapiao.redletter.models import RedLetterForm
 from fapiao.settings import Settings
@@ -339,9 +341,12 @@ def timeline(
     number: str,
     now: datetime,
     replicas: ReplicaLook | None = None,
+    mail_server: bool = True,
 ) -> dict[str, Any]:
     """Everything that happened to an invoice, oldest first (404 unless a party), and
-    each read replica's lag at the time of asking."""
+    each read replica's lag at the time of asking. The buyer's e-mail notice is shown to
+    every party; `mail_server` says whether one is configured (a notice waits for it
+    otherwise)."""
     invoice = session.scalar(select(Invoice).where(Invoice.number == number))
     if invoice is None or not can_see(actor, invoice):
         raise not_found(number)
@@ -385,7 +390,9 @@ def timeline(
             }
         )
     outbox_query = select(OutboxEvent).where(
-        OutboxEvent.subject == number, OutboxEvent.status == "pending"
+        OutboxEvent.subject == number,
+        OutboxEvent.status == "pending",
+        OutboxEvent.event_type != MAIL_EVENT,  # shown below with the mail state
     )
     if own is not None:
         outbox_query = outbox_query.where(OutboxEvent.taxpayer_id == own)
@@ -399,6 +406,7 @@ def timeline(
                 "pending_since": event.created_at.isoformat(),
             }
         )
+    events.extend(mail.timeline_entries(session, number, mail_server))
     for form in session.scalars(
         select(RedLetterForm).where(RedLetterForm.blue_number == number).order_by(RedLetterForm.id)
     ):

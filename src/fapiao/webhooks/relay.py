@@ -1,10 +1,12 @@
-"""The relay loop: fan out, claim, send, record — until stopped."""
+"""The relay loop: fan out, claim, send, record — until stopped; then the same for the
+buyers' e-mail notices."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+from fapiao.mail.relay import MailSender
 from fapiao.platform import Platform
 from fapiao.webhooks import service
 
@@ -14,6 +16,7 @@ log = logging.getLogger("fapiao.relay")
 class Relay:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        self.mail = MailSender(platform)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -65,7 +68,13 @@ class Relay:
             except Exception:  # the next pass tries again
                 log.exception("relay pass failed")
                 done = {}
-            if not done.get("events") and not done.get("sent"):
+            try:
+                mailed = self.mail.run_once()
+            except Exception:
+                log.exception("mail pass failed")
+                mailed = {}
+            busy = done.get("events") or done.get("sent") or mailed.get("queued")
+            if not busy and not mailed.get("sent"):
                 self._stop.wait(self.platform.settings.relay_poll_seconds)
 
     def start(self) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fapiao.kit.errors import N_, NotFound, invalid
+from fapiao.mail.models import MAIL_EVENT
 from fapiao.outbox.models import OutboxEvent
 from fapiao.webhooks.models import EVENT_TYPES, Delivery, DeliveryAttempt, Webhook
 
@@ -126,7 +127,10 @@ def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
     subscribed = set(
         session.scalars(select(Webhook.taxpayer_id).where(Webhook.active.is_(True)).distinct())
     )
-    unheard = update(OutboxEvent).where(OutboxEvent.status == "pending")
+    # Buyers' e-mail notices are the mail sender's (fapiao.mail), never a webhook's.
+    unheard = update(OutboxEvent).where(
+        OutboxEvent.status == "pending", OutboxEvent.event_type != MAIL_EVENT
+    )
     if subscribed:
         unheard = unheard.where(OutboxEvent.taxpayer_id.not_in(subscribed))
     result = session.execute(
@@ -139,7 +143,11 @@ def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
         return int(closed or 0)
     query = (
         select(OutboxEvent)
-        .where(OutboxEvent.status == "pending", OutboxEvent.taxpayer_id.in_(subscribed))
+        .where(
+            OutboxEvent.status == "pending",
+            OutboxEvent.event_type != MAIL_EVENT,
+            OutboxEvent.taxpayer_id.in_(subscribed),
+        )
         .order_by(OutboxEvent.id)
         .limit(limit)
     )
