@@ -10,7 +10,7 @@ import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from fapiao import __version__, metrics, migrate
@@ -19,6 +19,7 @@ from fapiao.certification.api import router as certification_router
 from fapiao.http import problems
 from fapiao.http.middleware import BodyLimit, ConsistencyHeaders
 from fapiao.http.openapi import use_problem_media_type
+from fapiao.http.responses import JSONResponse
 from fapiao.invoices.api import router as invoices_router
 from fapiao.kit.clock import Clock
 from fapiao.ledger.api import router as ledger_router
@@ -75,6 +76,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        default_response_class=JSONResponse,
     )
     app.state.platform = platform
     problems.install(app)

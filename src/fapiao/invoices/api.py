@@ -7,11 +7,11 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from fapiao.http.deps import ActorDep, PlatformDep, ReadAfter
 from fapiao.http.openapi import PROBLEMS
+from fapiao.http.responses import JSONResponse
 from fapiao.invoices import listing, rules, service, void
 from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.schemas import (

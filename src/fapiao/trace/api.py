@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.problems import locale_of
+from fapiao.http.responses import JSONResponse
 from fapiao.trace import service
 
 router = APIRouter(prefix="/api/v1", tags=["trace"], responses=PROBLEMS)
