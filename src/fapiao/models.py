@@ -6,6 +6,7 @@ from fapiao.db import Base
 from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, InvoiceLine, NumberSequence
 from fapiao.ledger.models import LedgerEntry, LedgerHead, SigningKey
 from fapiao.outbox.models import OutboxEvent
+from fapiao.reconcile.models import Reconciliation
 from fapiao.redletter.models import RedLetterForm
 from fapiao.taxpayers.models import Taxpayer
 from fapiao.verification.models import VerificationCount
@@ -24,6 +25,7 @@ __all__ = [
     "LedgerHead",
     "NumberSequence",
     "OutboxEvent",
+    "Reconciliation",
     "RedLetterForm",
     "SigningKey",
     "Taxpayer",
