@@ -7,11 +7,12 @@ the platform may lie outside the list's range, which is a difference, not a gap)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, func, select, type_coerce
+from sqlalchemy import BigInteger, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from fapiao.invoices.models import Invoice
@@ -33,10 +34,12 @@ COUNTS = (
 )
 
 _T = Invoice.__table__
-# Raw cents: the Cents type would make a Decimal of every amount.
+# Raw values, no per-row conversion by SQLAlchemy: cents as stored (the Cents type would
+# make a Decimal of every amount), the date as the driver gives it (text on SQLite, a date
+# on PostgreSQL; see _ordinal).
 _COLUMNS = (
     _T.c.number,
-    _T.c.issue_date,
+    type_coerce(_T.c.issue_date, String()),
     _T.c.buyer_tax_id,
     type_coerce(_T.c.total_with_tax, BigInteger()),
     _T.c.status,
@@ -101,6 +104,10 @@ class Findings:
         return cls(**data)
 
 
+def _ordinal(value: str | date) -> int:
+    return (date.fromisoformat(value) if isinstance(value, str) else value).toordinal()
+
+
 class _Comparison:
     def __init__(self, listing: EnterpriseList) -> None:
         self.listing = listing
@@ -108,22 +115,22 @@ class _Comparison:
         self.counts = self.findings.counts
 
     def platform_only(
-        self, number: str, day: date, buyer: str | None, cents: int, status: str
+        self, number: str, day: int, buyer: str | None, cents: int, status: str
     ) -> None:
         self.counts["missing_in_list"] += 1
         if len(self.findings.missing_in_list) < DETAIL_LIMIT:
-            row = [number, day.isoformat(), buyer or "", money(cents), status]
-            self.findings.missing_in_list.append(row)
+            shown = date.fromordinal(day).isoformat()
+            self.findings.missing_in_list.append([number, shown, buyer or "", money(cents), status])
 
-    def matched(
-        self, position: int, number: str, day: date, buyer: str | None, cents: int, status: str
-    ) -> None:
+    def differs(
+        self, position: int, number: str, day: int, buyer: str | None, cents: int, status: str
+    ) -> bool:
+        """Record how the platform's invoice differs from the list's row; False if not."""
         listing = self.listing
-        self.counts["matched"] += 1
         found: list[tuple[str, str, str]] = []
-        if listing.days[position] != day.toordinal():
+        if listing.days[position] != day:
             theirs = date.fromordinal(listing.days[position]).isoformat()
-            found.append(("issue_date", theirs, day.isoformat()))
+            found.append(("issue_date", theirs, date.fromordinal(day).isoformat()))
         if listing.buyers[position] != (buyer or None):
             found.append(("buyer_tax_id", listing.buyers[position] or "", buyer or ""))
         if listing.cents[position] != cents:
@@ -137,6 +144,7 @@ class _Comparison:
             for name, theirs, ours in found:
                 if len(self.findings.differences) < DETAIL_LIMIT:
                     self.findings.differences.append([row, number, name, theirs, ours, status])
+        return bool(found)
 
 
 def compare(
@@ -152,7 +160,6 @@ def compare(
         [error.row, error.field, error.code, error.message, error.value, error.params]
         for error in listing.errors
     ]
-    index, unusable = listing.index, listing.unusable
     span = listing.date_range
     if span is not None:
         findings.date_from, findings.date_to = span[0].isoformat(), span[1].isoformat()
@@ -161,15 +168,10 @@ def compare(
         if progress is not None:
             total = session.scalar(select(func.count()).select_from(_T).where(*where)) or 0
         query = select(*_COLUMNS).where(*where).order_by(_T.c.issue_date, _T.c.id)
-        done = 0
         result = session.execute(query, execution_options={"yield_per": CHUNK})
+        done = 0
         for chunk in result.partitions():
-            for number, day, buyer, cents, status in chunk:
-                position = index.pop(int(number), None)
-                if position is not None:
-                    work.matched(position, number, day, buyer, cents, status)
-                elif int(number) not in unusable:
-                    work.platform_only(number, day, buyer, cents, status)
+            _scan(work, chunk)
             done += len(chunk)
             if progress is not None:
                 progress("compare", done, max(total, done))
@@ -177,6 +179,34 @@ def compare(
     _look_up_the_rest(session, seller_id, work)
     findings.differences.sort(key=lambda item: item[0])
     return findings
+
+
+def _scan(work: _Comparison, chunk: Sequence[Any]) -> None:
+    """The hot loop: one platform invoice at a time, a clean match in a few comparisons."""
+    listing = work.listing
+    index, unusable = listing.index, listing.unusable
+    days, buyers, cents_of = listing.days, listing.buyers, listing.cents
+    ordinals: dict[Any, int] = {}
+    matched = 0
+    for number, day, buyer, cents, status in chunk:
+        ordinal = ordinals.get(day)
+        if ordinal is None:
+            ordinal = ordinals[day] = _ordinal(day)
+        key = int(number)
+        position = index.pop(key, None)
+        if position is None:
+            if key not in unusable:
+                work.platform_only(number, ordinal, buyer, cents, status)
+            continue
+        matched += 1
+        if (
+            days[position] != ordinal
+            or cents_of[position] != cents
+            or buyers[position] != (buyer or None)
+            or status != NORMAL
+        ):
+            work.differs(position, number, ordinal, buyer, cents, status)
+    work.counts["matched"] += matched
 
 
 def _look_up_the_rest(session: Session, seller_id: int, work: _Comparison) -> None:
@@ -191,7 +221,9 @@ def _look_up_the_rest(session: Session, seller_id: int, work: _Comparison) -> No
             found = elsewhere.get(text)
             if found is not None:
                 counts["platform_invoices"] += 1
-                work.matched(position, text, found[1], found[2], found[3], found[4])
+                counts["matched"] += 1
+                day = _ordinal(found[1])
+                work.differs(position, text, day, found[2], found[3], found[4])
                 continue
             counts["missing_on_platform"] += 1
             if len(findings.missing_on_platform) < DETAIL_LIMIT:
