@@ -83,7 +83,13 @@ class BodyLimit:
             if not rejected:
                 await send(message)
 
-        await self.app(scope, counted, guarded)
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            # The handler failing on the disconnect we told it of is expected; the 413
+            # has been sent.
+            if not rejected:
+                raise
 
     async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
         headers = dict(scope.get("headers") or [])
