@@ -98,11 +98,11 @@ def read_list(
     head = handle.read(8)
     handle.seek(0)
     if head.startswith(b"PK\x03\x04"):
-        return _parse(_xlsx_records(handle, progress), today, progress)
+        return _parse(_xlsx_records(handle, progress), today)
     suffix = PurePath(filename or "").suffix.lower()
     text_like = b"\0" not in head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if suffix in ("", ".csv", ".txt", ".tsv") and text_like and head:
-        return _parse(_csv_records(handle, progress), today, progress)
+        return _parse(_csv_records(handle, progress), today)
     if not head:
         raise FileUnusable("FILE_EMPTY", N_("The file is empty."))
     raise FileUnusable(
@@ -222,9 +222,7 @@ def _columns(records: Iterator[Sequence[Any]]) -> tuple[dict[str, int], int]:
     )
 
 
-def _parse(
-    records: Iterator[Sequence[Any]], today: date, progress: Progress | None
-) -> EnterpriseList:
+def _parse(records: Iterator[Sequence[Any]], today: date) -> EnterpriseList:
     columns, header_row = _columns(records)
     n_at, d_at, b_at, t_at = (columns[name] for name in COLUMNS)
     width = max(columns.values()) + 1
@@ -293,8 +291,6 @@ def _parse(
         days.append(day)
         cents_of.append(cents)
         buyers.append(buyer)
-    if progress is not None:
-        progress("parsed", result.rows_read, result.rows_read)
     return result
 
 
