@@ -24,6 +24,7 @@ from fapiao.invoices.api import router as invoices_router
 from fapiao.kit.clock import Clock
 from fapiao.ledger.api import router as ledger_router
 from fapiao.platform import Platform, build_platform
+from fapiao.reconcile.api import router as reconcile_router
 from fapiao.redletter.api import router as redletter_router
 from fapiao.settings import Settings, load_settings
 from fapiao.taxpayers.api import router as taxpayers_router
@@ -80,7 +81,11 @@ def create_app(
     )
     app.state.platform = platform
     problems.install(app)
-    app.add_middleware(BodyLimit, limit=platform.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=platform.settings.max_body_bytes,
+        uploads={"/api/v1/reconciliations": platform.settings.max_upload_bytes},
+    )
     app.add_middleware(ConsistencyHeaders)
     for router in (
         auth_router,
@@ -92,6 +97,7 @@ def create_app(
         ledger_router,
         webhooks_router,
         trace_router,
+        reconcile_router,
     ):
         app.include_router(router)
 

@@ -7,6 +7,7 @@ from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, Invoice
 from fapiao.ledger.models import LedgerEntry, LedgerHead, SigningKey
 from fapiao.mail.models import MailAttempt, MailMessage
 from fapiao.outbox.models import OutboxEvent
+from fapiao.reconcile.models import Reconciliation
 from fapiao.redletter.models import RedLetterForm
 from fapiao.taxpayers.models import Taxpayer
 from fapiao.verification.models import VerificationCount
@@ -27,6 +28,7 @@ __all__ = [
     "MailMessage",
     "NumberSequence",
     "OutboxEvent",
+    "Reconciliation",
     "RedLetterForm",
     "SigningKey",
     "Taxpayer",

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     default_credit_limit: Decimal = Decimal("10000000.00")
     max_lines: int = Field(default=2000, ge=1, le=10000)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # Uploaded invoice lists (POST /api/v1/reconciliations): a million CSV rows are ~70 MB.
+    max_upload_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
     line_tax_tolerance: Decimal = Decimal("0.06")
     invoice_tax_tolerance: Decimal = Decimal("1.27")
     verify_daily_limit: int = Field(default=5, ge=1)

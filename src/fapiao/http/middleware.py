@@ -13,11 +13,14 @@ from fapiao.kit.i18n import negotiate, translate
 
 
 class BodyLimit:
-    """Refuses bodies above `limit` bytes with a 413 problem, before they are parsed."""
+    """Refuses bodies above `limit` bytes with a 413 problem, before they are parsed.
+    File uploads to the paths in `uploads` have their own, larger limit and are passed
+    on as they arrive (the handler spools them to disk), not held in memory here."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -25,8 +28,12 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._reject(scope, send)
+        limit = self.uploads.get(scope.get("path", ""), self.limit)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, send, limit)
+            return
+        if limit != self.limit:
+            await self._stream(scope, receive, send, limit)
             return
         # Read the whole body first (it is small by definition) so an oversized one is
         # refused before any handler sees it.
@@ -39,7 +46,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > self.limit:
-                await self._reject(scope, send)
+                await self._reject(scope, send, self.limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -56,7 +63,36 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
+    async def _stream(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Count the body as the handler reads it; past the limit, answer 413 and tell the
+        handler the client went away (its own answer is then dropped)."""
+        seen = 0
+        rejected = False
+
+        async def counted() -> Message:
+            nonlocal seen, rejected
+            message = await receive()
+            if message["type"] == "http.request" and not rejected:
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    rejected = True
+                    await self._reject(scope, send, limit)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Message) -> None:
+            if not rejected:
+                await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            # The handler failing on the disconnect we told it of is expected; the 413
+            # has been sent.
+            if not rejected:
+                raise
+
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
         headers = dict(scope.get("headers") or [])
         language = headers.get(b"accept-language", b"").decode("latin-1")
         locale = negotiate(language)
@@ -66,7 +102,7 @@ class BodyLimit:
             "status": 413,
             "code": "PAYLOAD_TOO_LARGE",
             "detail": translate(
-                N_("The request body is larger than {limit} bytes."), locale, limit=self.limit
+                N_("The request body is larger than {limit} bytes."), locale, limit=limit
             ),
         }
         payload = json.dumps(body, ensure_ascii=False).encode()
