@@ -235,11 +235,15 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
 
 
 def _credit_used(session: Session, seller_id: int, month: str) -> int:
-    """The month's credit use in cents (its row created if need be)."""
-    session.execute(
-        insert_ignore(
-            session, CreditUsage, {"taxpayer_id": seller_id, "month": month, "used_cents": 0}
+    """The month's credit use in cents (its row created if need be: once a month)."""
+    connection = session.connection()
+    params = {"taxpayer": seller_id, "b_month": month}
+    value = connection.execute(_USED, params).scalar_one_or_none()
+    if value is None:
+        session.execute(
+            insert_ignore(
+                session, CreditUsage, {"taxpayer_id": seller_id, "month": month, "used_cents": 0}
+            )
         )
-    )
-    value = session.connection().execute(_USED, {"taxpayer": seller_id, "b_month": month})
-    return int(value.scalar_one())
+        value = connection.execute(_USED, params).scalar_one()
+    return int(value)
