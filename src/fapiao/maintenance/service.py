@@ -11,7 +11,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -110,6 +110,7 @@ def start(
     force); 422 when `until` is not in the future or a message is too long."""
     if until.tzinfo is None:
         until = until.replace(tzinfo=CST)  # a bare time is Beijing time
+    until = until.astimezone(UTC)
     if until <= now:
         raise invalid(
             "until",

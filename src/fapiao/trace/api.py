@@ -6,16 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from fapiao.accounts.service import Actor
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.problems import locale_of
 from fapiao.http.responses import JSONResponse
-from fapiao.kit.errors import N_, NotFound, invalid
-from fapiao.taxpayers.models import Taxpayer
+from fapiao.kit.errors import N_, invalid
 from fapiao.trace import keys, service
 
 router = APIRouter(prefix="/api/v1", tags=["trace"], responses=PROBLEMS)
@@ -95,8 +91,8 @@ def trace(
         )
     if idempotency_key is not None:
         with platform.database.transaction(write=False) as session:
-            seller_id = key_owner(session, actor, taxpayer)
-            answer = keys.diagnose_key(session, actor, seller_id, idempotency_key, window)
+            seller_id = keys.key_owner(session, actor, taxpayer)
+            answer = keys.diagnose_key(session, seller_id, idempotency_key, window)
         return JSONResponse(
             {"idempotency_key": idempotency_key, "diagnosis": answer.describe(locale)}
         )
@@ -115,25 +111,6 @@ def trace(
     return JSONResponse(
         {"number": number.strip(), "diagnosis": service.describe(diagnosis, locale)}
     )
-
-
-def key_owner(session: Session, actor: Actor, tax_id: str | None) -> int:
-    """Whose idempotency keys the caller asks about: their own taxpayer's (clerks and
-    admins), or the seller an officer names (404 if unknown); 403 for anyone else."""
-    if actor.is_officer:
-        if not tax_id:
-            raise invalid(
-                "taxpayer", "FIELD_REQUIRED", N_("Officers name the seller: taxpayer=TAX_ID.")
-            )
-        found = session.scalar(select(Taxpayer.id).where(Taxpayer.tax_id == tax_id))
-        if found is None:
-            raise NotFound(
-                "TAXPAYER_NOT_FOUND",
-                N_("Taxpayer {tax_id} is not registered."),
-                params={"tax_id": tax_id},
-            )
-        return int(found)
-    return actor.require_write()
 
 
 @router.get("/invoices/{number}/trace", response_model=Timeline)

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
 from fapiao.invoices import rejections
-from fapiao.kit.errors import N_
+from fapiao.kit.errors import N_, NotFound, invalid
 from fapiao.maintenance.service import Window
+from fapiao.taxpayers.models import Taxpayer
 from fapiao.trace.service import Diagnosis, describe
 
 # What to fix, by the code of the latest refusal (or one of its field errors).
@@ -54,7 +56,7 @@ class KeyAnswer:
 
 
 def diagnose_key(
-    session: Session, actor: Actor, taxpayer_id: int, key: str, maintenance: Window | None
+    session: Session, taxpayer_id: int, key: str, maintenance: Window | None
 ) -> KeyAnswer:
     """What became of the issue request(s) `taxpayer_id` sent with `key`. The caller
     has been checked to be one of that taxpayer's clerks or admins, or an officer."""
@@ -91,8 +93,8 @@ def diagnose_key(
             Diagnosis(
                 "MAINTENANCE",
                 N_(
-                    "The platform is in maintenance until {until} (Beijing time): no invoice "
-                    "is issued until then, and none was issued with Idempotency-Key {key}."
+                    "The platform is in maintenance until {until} (Beijing time) and issues "
+                    "no invoice until then; none was issued with Idempotency-Key {key}."
                 ),
                 N_(
                     "Requests to issue are refused with 503 during maintenance; send them "
@@ -117,3 +119,22 @@ def diagnose_key(
             params,
         )
     )
+
+
+def key_owner(session: Session, actor: Actor, tax_id: str | None) -> int:
+    """Whose idempotency keys the caller asks about: their own taxpayer's (clerks and
+    admins), or the seller an officer names (404 if unknown); 403 for anyone else."""
+    if actor.is_officer:
+        if not tax_id:
+            raise invalid(
+                "taxpayer", "FIELD_REQUIRED", N_("Officers name the seller: taxpayer=TAX_ID.")
+            )
+        found = session.scalar(select(Taxpayer.id).where(Taxpayer.tax_id == tax_id))
+        if found is None:
+            raise NotFound(
+                "TAXPAYER_NOT_FOUND",
+                N_("Taxpayer {tax_id} is not registered."),
+                params={"tax_id": tax_id},
+            )
+        return int(found)
+    return actor.require_write()

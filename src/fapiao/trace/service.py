@@ -195,8 +195,8 @@ def in_maintenance(window: Window, params: dict[str, Any]) -> Diagnosis:
     return Diagnosis(
         "MAINTENANCE",
         N_(
-            "The platform is in maintenance until {until} (Beijing time): no invoice is "
-            "issued until then, and {number} has not been."
+            "The platform is in maintenance until {until} (Beijing time) and issues no "
+            "invoice until then; invoice {number} has not been issued."
         ),
         N_(
             "Requests to issue are refused with 503 during maintenance; send them again "
