@@ -7,6 +7,7 @@ injected clock, so the issue path never pays a query for it. A window ends by it
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from fapiao.kit.errors import N_, invalid
 from fapiao.maintenance.models import MaintenanceWindow
 
 MESSAGE_MAX = 500
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -182,12 +184,19 @@ class MaintenanceState:
         self._lock = threading.Lock()
         self._fetched_at: datetime | None = None
         self._window: Window | None = None
+        self._refreshing = False
 
     def cached(self, now: datetime) -> tuple[bool, Window | None]:
-        """(fresh, window): whether the cached answer may be used at `now`, and it."""
+        """(fresh, window): whether the cached answer may be used at `now`, and it. When
+        it is stale, one caller is told so (and refreshes); the others use the cached
+        answer meanwhile, so a busy process does not queue a query per request."""
         with self._lock:
             fetched_at, window = self._fetched_at, self._window
-        fresh = fetched_at is not None and fetched_at <= now < fetched_at + self._ttl
+            fresh = fetched_at is not None and fetched_at <= now < fetched_at + self._ttl
+            if not fresh and fetched_at is not None and self._refreshing:
+                fresh = True
+            elif not fresh:
+                self._refreshing = True
         if window is not None and not window.active(now):
             window = None  # ends on time, not up to a second late
         return fresh, window
@@ -201,11 +210,20 @@ class MaintenanceState:
         return self.refresh(now)
 
     def refresh(self, now: datetime) -> Window | None:
-        window = self._load(now)
+        """Read the window in force at `now`. When the database does not answer, the last
+        known window stands (a write then fails on its own, with its own error)."""
+        try:
+            window = self._load(now)
+        except Exception:
+            log.warning("could not read the maintenance window", exc_info=True)
+            with self._lock:
+                self._fetched_at, self._refreshing = now, False
+                window = self._window
+            return window if window is not None and window.active(now) else None
         with self._lock:
-            self._fetched_at, self._window = now, window
+            self._fetched_at, self._window, self._refreshing = now, window, False
         return window
 
     def forget(self) -> None:
         with self._lock:
-            self._fetched_at, self._window = None, None
+            self._fetched_at, self._window, self._refreshing = None, None, False
