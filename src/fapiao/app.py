@@ -23,6 +23,8 @@ from fapiao.http.responses import JSONResponse
 from fapiao.invoices.api import router as invoices_router
 from fapiao.kit.clock import Clock
 from fapiao.ledger.api import router as ledger_router
+from fapiao.maintenance.api import router as maintenance_router
+from fapiao.maintenance.gate import MaintenanceGate
 from fapiao.platform import Platform, build_platform
 from fapiao.reconcile.api import router as reconcile_router
 from fapiao.redletter.api import router as redletter_router
@@ -87,6 +89,8 @@ def create_app(
         uploads={"/api/v1/reconciliations": platform.settings.max_upload_bytes},
     )
     app.add_middleware(ConsistencyHeaders)
+    # Outermost: a refused write is answered before its body is read.
+    app.add_middleware(MaintenanceGate, state=platform.maintenance, clock=platform.clock)
     for router in (
         auth_router,
         invoices_router,
@@ -98,6 +102,7 @@ def create_app(
         webhooks_router,
         trace_router,
         reconcile_router,
+        maintenance_router,
     ):
         app.include_router(router)
 
@@ -126,23 +131,32 @@ def create_app(
 
     @app.get("/readyz", tags=["operations"])
     def readyz() -> JSONResponse:
-        """Ready for traffic: the database answers and its schema is current (503 if not)."""
+        """Ready for traffic: the database answers, its schema is current and the platform
+        is not in maintenance (503 with the reason if not)."""
         try:
             current = migrate.is_current(platform.database)
         except Exception:
             return JSONResponse({"ready": False, "database": "unreachable"}, status_code=503)
         if not current:
             return JSONResponse({"ready": False, "schema_current": False}, status_code=503)
+        window = platform.maintenance.current()
+        if window is not None:
+            return JSONResponse(
+                {"ready": False, "reason": "maintenance", "until": window.until.isoformat()},
+                status_code=503,
+                headers={"Retry-After": str(window.retry_after(platform.clock.now()))},
+            )
         return JSONResponse({"ready": True})
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     def metrics_endpoint() -> PlainTextResponse:
         """Prometheus metrics: documents by kind, outbox depth and age, webhook deliveries
         by outcome and per consumer, dead letters, buyer e-mail notices pending, sent and
-        dead, issue latency (this process); with read replicas, each one's lag in bytes and
-        seconds and where reads were served."""
+        dead, issue latency (this process), whether maintenance is on; with read replicas,
+        each one's lag in bytes and seconds and where reads were served."""
         with platform.database.transaction(write=False) as session:
             text = metrics.render(session, platform.clock.now())
+        text += metrics.render_maintenance(platform.maintenance.current() is not None)
         text += metrics.render_replicas(platform.database)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 

@@ -109,6 +109,10 @@ def render(session: Session, now: datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_maintenance(active: bool) -> str:
+    return f"# TYPE fapiao_maintenance gauge\nfapiao_maintenance {int(active)}\n"
+
+
 def render_replicas(database: Database) -> str:
     """Each replica's state and lag now (measured at scrape time), and this process's
     counts of where reads were served and why a replica was passed over."""

@@ -3,9 +3,17 @@
 from fapiao.accounts.models import User
 from fapiao.certification.models import CertificationPeriod
 from fapiao.db import Base
-from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, InvoiceLine, NumberSequence
+from fapiao.invoices.models import (
+    CreditUsage,
+    IdempotencyKey,
+    Invoice,
+    InvoiceLine,
+    IssueRejection,
+    NumberSequence,
+)
 from fapiao.ledger.models import LedgerEntry, LedgerHead, SigningKey
 from fapiao.mail.models import MailAttempt, MailMessage
+from fapiao.maintenance.models import MaintenanceWindow
 from fapiao.outbox.models import OutboxEvent
 from fapiao.reconcile.models import Reconciliation
 from fapiao.redletter.models import RedLetterForm
@@ -22,10 +30,12 @@ __all__ = [
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
+    "IssueRejection",
     "LedgerEntry",
     "LedgerHead",
     "MailAttempt",
     "MailMessage",
+    "MaintenanceWindow",
     "NumberSequence",
     "OutboxEvent",
     "Reconciliation",

@@ -6,6 +6,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -16,6 +17,7 @@ from fapiao.invoices.models import NumberSequence
 from fapiao.invoices.numbering import format_number
 from fapiao.kit.clock import Clock, SystemClock
 from fapiao.ledger.signing import Signer
+from fapiao.maintenance.service import MaintenanceState, Window, current_window
 from fapiao.settings import Settings
 from fapiao.writer import GroupCommit
 
@@ -123,14 +125,20 @@ class Platform:
     actors: ActorCache = field(default_factory=ActorCache)
     writer: GroupCommit = field(init=False)
     signer: Signer = field(init=False)
+    maintenance: MaintenanceState = field(init=False)
 
     def __post_init__(self) -> None:
         self.secret = self.settings.resolved_secret_key()
         self.numbers = NumberAllocator(self.database, self.settings.number_block_size)
         self.writer = GroupCommit(self.database)
         self.signer = Signer.from_file(self.settings.signing_key_path)
+        self.maintenance = MaintenanceState(self._current_window, self.clock)
         with self.database.transaction() as session:
             self.signer.register(session, self.clock.now())
+
+    def _current_window(self, now: datetime) -> Window | None:
+        with self.database.transaction(write=False) as session:
+            return current_window(session, now)
 
     def close(self) -> None:
         """Finish queued writes, stop the writer thread and close the database."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from fapiao.invoices import rejections
 from fapiao.platform import Platform
 from fapiao.redletter.service import expire_lapsed
 from fapiao.webhooks.relay import Relay
@@ -20,25 +21,35 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def scheduled(self) -> dict[str, int]:
+        """The scheduled jobs, once, each in one transaction: red-letter forms past their
+        deadline lapse, and refusals of issue requests older than 30 days are forgotten.
+        Paused during maintenance (nobody can answer a form then); the relay and the mail
+        sender keep delivering what was committed before."""
+        now = self.platform.clock.now()
+        if self.platform.maintenance.current(now) is not None:
+            return {"redletter_lapsed": 0, "rejections_pruned": 0, "paused": 1}
+        with self.platform.database.transaction() as session:
+            lapsed = expire_lapsed(session, now)
+        if lapsed:
+            log.info("red-letter forms lapsed: %d", lapsed)
+        with self.platform.database.transaction() as session:
+            pruned = rejections.prune(session, now)
+        return {"redletter_lapsed": lapsed, "rejections_pruned": pruned, "paused": 0}
+
     def run_once(self) -> dict[str, int]:
         """Run every due job once, and one pass of the webhook relay and of the mail
         sender; returns what each did."""
-        with self.platform.database.transaction() as session:
-            lapsed = expire_lapsed(session, self.platform.clock.now())
-        if lapsed:
-            log.info("red-letter forms lapsed: %d", lapsed)
+        jobs = self.scheduled()
         relayed = {f"webhook_{key}": value for key, value in self.relay.run_once().items()}
         mailed = {f"mail_{key}": value for key, value in self.relay.mail.run_once().items()}
-        return {"redletter_lapsed": lapsed, **relayed, **mailed}
+        return {**jobs, **relayed, **mailed}
 
     def run_forever(self) -> None:
         interval = self.platform.settings.jobs_interval_seconds
         while not self._stop.is_set():
             try:
-                with self.platform.database.transaction() as session:
-                    lapsed = expire_lapsed(session, self.platform.clock.now())
-                if lapsed:
-                    log.info("red-letter forms lapsed: %d", lapsed)
+                self.scheduled()
             except Exception:  # a failing job must not stop the others next time
                 log.exception("scheduled job failed")
             self._stop.wait(interval)

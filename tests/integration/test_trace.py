@@ -10,10 +10,11 @@ from test_redletter import form
 from test_redletter import issue as issue_reversible
 from typer.testing import CliRunner
 
-from conftest import OTHER_ID, World, invoice_body, make_user
+from conftest import BUYER_ID, OTHER_ID, World, invoice_body, make_user
 from fapiao.cli.context import CliState
 from fapiao.cli.main import app
 from fapiao.webhooks.relay import Relay
+from fapiao.worker import Worker
 
 UNREGISTERED = "91110108MA01QWER1D"  # a valid USCC with no account here
 
@@ -155,3 +156,151 @@ def test_timeline_of_a_reversed_invoice_and_the_cli(world: World) -> None:
     assert "REVERSED" in result.output and "red_letter_form" in result.output
     missing = CliRunner().invoke(app, ["--lang", "en", "trace", "26111000000000099999"], obj=state)
     assert missing.exit_code == 0 and "NOT_ISSUED" in missing.output
+
+
+MAINTENANCE_UNTIL = "2026-11-10T12:00:00+08:00"
+
+
+def test_a_number_not_found_during_maintenance(world: World) -> None:
+    number = issue(world)
+    on = world.client.put(
+        "/api/v1/maintenance", json={"until": MAINTENANCE_UNTIL}, headers=world.as_("officer")
+    )
+    assert on.status_code == 200
+    answer = diagnose(world, "buyer", "26111000000000099999", "en")
+    assert answer["code"] == "MAINTENANCE"
+    assert "until 2026-11-10 12:00 (Beijing time)" in answer["message"]
+    assert answer["until"] == "2026-11-10T04:00:00+00:00"
+    assert "维护" in diagnose(world, "buyer", "26111000000000099999")["message"]
+    # An issued invoice is still diagnosed as such; its timeline reports the window.
+    assert diagnose(world, "buyer", number)["code"] == "VISIBLE"
+    story = world.client.get(f"/api/v1/invoices/{number}/trace", headers=world.as_("seller"))
+    assert story.json()["maintenance"]["until"] == "2026-11-10T04:00:00+00:00"
+    windows = [event for event in story.json()["timeline"] if event["kind"] == "maintenance"]
+    assert windows == [
+        {
+            "at": "2026-11-10T02:00:00+00:00",
+            "kind": "maintenance",
+            "until": "2026-11-10T04:00:00+00:00",
+            "ended_at": None,
+        }
+    ]
+    world.platform.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
+    assert diagnose(world, "buyer", "26111000000000099999")["code"] == "NOT_ISSUED"
+    later = world.client.get(f"/api/v1/invoices/{number}/trace", headers=world.as_("seller"))
+    assert later.json()["maintenance"] is None
+    kinds = [event["kind"] for event in later.json()["timeline"]]
+    assert kinds[0] == "recorded" and kinds.count("maintenance") == 1  # the past window
+
+
+def issue_with_key(world: World, key: str, who: str = "seller", **overrides: Any) -> Any:
+    return world.client.post(
+        "/api/v1/invoices",
+        json=invoice_body(**overrides),
+        headers=world.as_(who, **{"Idempotency-Key": key}),
+    )
+
+
+def by_key(world: World, who: str, key: str, lang: str = "zh-CN", **query: str) -> Any:
+    response = world.client.get(
+        "/api/v1/trace",
+        params={"idempotency_key": key, **query},
+        headers=world.as_(who, **{"Accept-Language": lang}),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["diagnosis"]
+
+
+def test_refused_requests_by_idempotency_key(world: World) -> None:
+    from sqlalchemy import func, select
+
+    from fapiao.invoices.models import IssueRejection
+
+    key = "order-2026-0042"
+    huge = [{**invoice_body()["lines"][0], "quantity": "10000", "unit_price": "1000"}]
+    over = issue_with_key(world, key, lines=huge)
+    assert over.status_code == 409 and over.json()["code"] == "CREDIT_LIMIT_EXCEEDED"
+    world.platform.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    misnamed = issue_with_key(world, key, buyer={"tax_id": BUYER_ID, "name": "北京样例贸易公司"})
+    assert misnamed.status_code == 422
+
+    answer = by_key(world, "seller", key, "en")
+    assert answer["code"] == "NOT_ISSUED" and answer["number"] is None
+    assert "refused it 2 time(s), most recently with VALIDATION_FAILED" in answer["message"]
+    assert "named exactly as registered" in answer["hint"]  # what to fix: the latest refusal
+    latest, first = answer["rejections"]
+    assert latest["at"] == "2026-11-10T02:01:00+00:00" and latest["code"] == "VALIDATION_FAILED"
+    assert latest["errors"][0]["field"] == "buyer.name"
+    assert latest["errors"][0]["code"] == "BUYER_NAME_MISMATCH"
+    assert "北京样例贸易有限公司" in latest["message"]  # the registered name to use
+    assert first["code"] == "CREDIT_LIMIT_EXCEEDED" and first["status"] == 409
+    assert "monthly credit limit" in first["message"] and "1000000.00" in first["message"]
+    chinese = by_key(world, "seller_admin", key)
+    assert chinese["rejections"][1]["message"].startswith("开具该发票将超出本月授信额度")
+    officers_view = by_key(world, "officer", key, "en", taxpayer="91110108551385082Q")
+    assert len(officers_view["rejections"]) == 2
+
+    # Another taxpayer's keys are simply unknown, even the same key string.
+    for who in ("other", "buyer"):
+        unknown = by_key(world, who, key, "en")
+        assert unknown["code"] == "NOT_ISSUED" and unknown["rejections"] == []
+        assert "no refusal of it is known" in unknown["message"]
+    viewer = world.client.get(
+        "/api/v1/trace", params={"idempotency_key": key}, headers=world.as_("seller_viewer")
+    )
+    assert viewer.status_code == 403
+    officer = world.client.get(
+        "/api/v1/trace", params={"idempotency_key": key}, headers=world.as_("officer")
+    )
+    assert officer.status_code == 422 and officer.json()["errors"][0]["field"] == "taxpayer"
+    both = world.client.get(
+        "/api/v1/trace", params={"idempotency_key": key, "number": "1"}, headers=world.as_("seller")
+    )
+    assert both.status_code == 422
+
+    # Fixed and sent again with the same key: issued, and the trace says with which number.
+    fixed = issue_with_key(world, key)
+    assert fixed.status_code == 201
+    issued = by_key(world, "seller", key, "en")
+    assert issued["code"] == "ISSUED" and issued["number"] == fixed.json()["number"]
+    assert issued["rejections"] == []
+
+    state = CliState()
+    state._platform = world.platform
+    result = CliRunner().invoke(
+        app,
+        ["--lang", "en", "trace", "--idempotency-key", key, "--taxpayer", "91110108551385082Q"],
+        obj=state,
+    )
+    assert result.exit_code == 0, result.output
+    assert "ISSUED" in result.output and fixed.json()["number"] in result.output
+
+    # Refusals without a key and successes record nothing; old refusals are pruned.
+    with world.platform.database.transaction(write=False) as session:
+        rows = session.scalar(select(func.count()).select_from(IssueRejection))
+    assert rows == 2
+    assert issue(world)  # no key
+    no_key = world.client.post(
+        "/api/v1/invoices", json=invoice_body(lines=huge), headers=world.as_("seller")
+    )
+    assert no_key.status_code == 409
+    with world.platform.database.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(IssueRejection)) == 2
+    world.platform.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
+    assert Worker(world.platform).scheduled()["rejections_pruned"] == 2
+    with world.platform.database.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(IssueRejection)) == 0
+
+
+def test_a_key_refused_before_maintenance_and_unknown_during_it(world: World) -> None:
+    world.client.put(
+        "/api/v1/maintenance", json={"until": MAINTENANCE_UNTIL}, headers=world.as_("officer")
+    )
+    refused = issue_with_key(world, "during-1")
+    assert refused.status_code == 503  # not a refusal of the request itself: not recorded
+    answer = by_key(world, "seller", "during-1", "en")
+    assert answer["code"] == "MAINTENANCE" and answer["until"] == "2026-11-10T04:00:00+00:00"
+    cli = CliState()
+    cli._platform = world.platform
+    result = CliRunner().invoke(app, ["--lang", "en", "trace", "26111000000000099999"], obj=cli)
+    assert result.exit_code == 0 and "MAINTENANCE" in result.output

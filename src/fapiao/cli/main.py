@@ -7,7 +7,18 @@ from typing import Annotated
 
 import typer
 
-from fapiao.cli import db, demo, ledger, reconcile, serve, taxpayer, trace, user, webhook
+from fapiao.cli import (
+    db,
+    demo,
+    ledger,
+    maintenance,
+    reconcile,
+    serve,
+    taxpayer,
+    trace,
+    user,
+    webhook,
+)
 from fapiao.cli.context import state
 
 app = typer.Typer(help="fapiao — electronic VAT invoice platform.", no_args_is_help=True)
@@ -39,6 +50,7 @@ reconcile.register(app)
 app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(ledger.receipt_app, name="receipt")
 app.add_typer(webhook.app, name="webhook")
+app.add_typer(maintenance.app, name="maintenance")
 
 
 def main() -> None:

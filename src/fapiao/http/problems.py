@@ -80,6 +80,7 @@ def problem(
     params: dict[str, Any] | None = None,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     locale = locale_of(request)
     body: dict[str, Any] = {
@@ -91,6 +92,8 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
+    if extra:
+        body.update(extra)
     return JSONResponse(
         body, status_code=status, headers=headers, media_type="application/problem+json"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from fapiao.http.deps import ActorDep, PlatformDep, ReadAfter
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.responses import JSONResponse
-from fapiao.invoices import listing, rules, service, void
+from fapiao.invoices import listing, rejections, rules, service, void
 from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.schemas import (
     InvoiceIn,
@@ -21,7 +22,7 @@ from fapiao.invoices.schemas import (
     IssuedInvoiceOut,
     invoice_view,
 )
-from fapiao.kit.errors import N_, NotFound, invalid
+from fapiao.kit.errors import N_, FapiaoError, NotFound, invalid
 from fapiao.ledger import service as ledger
 from fapiao.ledger.schemas import Receipt
 from fapiao.metrics import ISSUE_LATENCY
@@ -56,9 +57,22 @@ async def issue_invoice(
 ) -> JSONResponse:
     """Issue a blue invoice as the caller's taxpayer. Answered only after the commit."""
     started = time.perf_counter()
-    issued = await service.issue_async(
-        platform, actor, to_request(body, idempotency_key), idempotency_key
-    )
+    try:
+        issued = await service.issue_async(
+            platform, actor, to_request(body, idempotency_key), idempotency_key
+        )
+    except FapiaoError as error:
+        # Remembered (after the refused write rolled back) so the sender can trace the key.
+        if idempotency_key and actor.taxpayer_id is not None and rejections.should_record(error):
+            await asyncio.to_thread(
+                rejections.record,
+                platform.database,
+                actor.taxpayer_id,
+                idempotency_key,
+                error,
+                platform.clock.now(),
+            )
+        raise
     ISSUE_LATENCY.observe(time.perf_counter() - started)
     view = invoice_view(issued.earlier or issued.record())
     view["receipt"] = issued.receipt

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -124,3 +125,26 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     invoice_number: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IssueRejection(Base):
+    """An issue request with an Idempotency-Key that was refused (4xx), so its sender can
+    later ask why that key produced no invoice. No request body is kept: only the error's
+    code, message id and parameters. Pruned after 30 days."""
+
+    __tablename__ = "issue_rejections"
+    __table_args__ = (
+        Index("ix_issue_rejections_key", "taxpayer_id", "idempotency_key", "id"),
+        Index("ix_issue_rejections_rejected_at", "rejected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    taxpayer_id: Mapped[int] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    rejected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(60))
+    message: Mapped[str] = mapped_column(String(500))  # msgid, translated when shown
+    # JSON: the message's parameters, and the field errors [{field, code, message, params}].
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    errors: Mapped[str] = mapped_column(Text, default="[]")

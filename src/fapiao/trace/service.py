@@ -26,6 +26,8 @@ from fapiao.kit.i18n import translate
 from fapiao.ledger.models import LedgerEntry
 from fapiao.mail import service as mail
 from fapiao.mail.models import MAIL_EVENT
+from fapiao.maintenance.service import Window
+from fapiao.maintenance.service import windows_since as maintenance_windows
 from fapiao.outbox.models import OutboxEvent
 from fapiao.redletter.models import RedLetterForm
 from fapiao.settings import Settings
@@ -121,6 +123,7 @@ def diagnose(
     settings: Settings,
     expected_buyer: str | None = None,
     replicas: ReplicaLook | None = None,
+    maintenance: Window | None = None,
 ) -> Diagnosis:
     params: dict[str, Any] = {"number": number}
     if not NUMBER.match(number):
@@ -140,6 +143,8 @@ def diagnose(
                 N_("Its digits 3–4 ({region}) name another region; ask that region's platform."),
                 {**params, "region": region},
             )
+        if maintenance is not None:
+            return in_maintenance(maintenance, params)
         return Diagnosis(
             "NOT_ISSUED",
             N_("No invoice {number} has been issued."),
@@ -184,6 +189,21 @@ def diagnose(
             },
         )
     return _visible_case(session, actor, invoice, now, settings, expected_buyer)
+
+
+def in_maintenance(window: Window, params: dict[str, Any]) -> Diagnosis:
+    return Diagnosis(
+        "MAINTENANCE",
+        N_(
+            "The platform is in maintenance until {until} (Beijing time) and issues no "
+            "invoice until then; invoice {number} has not been issued."
+        ),
+        N_(
+            "Requests to issue are refused with 503 during maintenance; send them again "
+            "after {until}. Reading and verification keep working."
+        ),
+        {**params, "until": window.until_local(), "until_at": window.until.isoformat()},
+    )
 
 
 def _visible_case(
@@ -407,6 +427,15 @@ def timeline(
             }
         )
     events.extend(mail.timeline_entries(session, number, mail_server))
+    for window in maintenance_windows(session, invoice.issued_at, now):
+        events.append(
+            {
+                "at": window.starts_at.isoformat(),
+                "kind": "maintenance",
+                "until": window.until.isoformat(),
+                "ended_at": window.ended_at.isoformat() if window.ended_at else None,
+            }
+        )
     for form in session.scalars(
         select(RedLetterForm).where(RedLetterForm.blue_number == number).order_by(RedLetterForm.id)
     ):
@@ -447,6 +476,8 @@ def describe(diagnosis: Diagnosis, locale: str) -> dict[str, Any]:
         "message": translate(diagnosis.message, locale, **diagnosis.params),
         "hint": translate(diagnosis.hint, locale, **diagnosis.params),
     }
+    if diagnosis.code == "MAINTENANCE":  # for programs
+        described["until"] = diagnosis.params["until_at"]
     if diagnosis.code == "REPLICA_BEHIND":  # the measurement, for programs
         params = diagnosis.params
         described["replica"] = {

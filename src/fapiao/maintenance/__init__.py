@@ -1,0 +1,1 @@
+"""Maintenance windows: while one is on, state-changing API requests are refused with 503."""
