@@ -45,6 +45,10 @@ class TickingClock:
         return START + timedelta(seconds=time.monotonic() - self._started)
 
 
+class Server(ThreadingHTTPServer):
+    request_queue_size = 256  # relays connect many at once; a full backlog refuses them
+
+
 class Receiver:
     """Records (event id, attempt header, answer, arrival); every `fail_every`-th request is
     answered 500. Each request takes a little while, so claims of several relays overlap."""
@@ -77,7 +81,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

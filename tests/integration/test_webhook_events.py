@@ -7,8 +7,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -273,3 +276,89 @@ def test_a_subscription_receives_only_the_events_it_chose(world: World) -> None:
         [("invoice.received", paper), ("invoice.received", electronic)]
     )
     assert got["buyer_admin", "certification"] == []
+
+
+class SlowReceiver:
+    """Answers 204 after `delay` seconds; records when each request came in."""
+
+    def __init__(self, delay: float) -> None:
+        self.arrived: list[float] = []
+        self.answered: list[float] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.arrived.append(time.monotonic())
+                time.sleep(delay)
+                receiver.answered.append(time.monotonic())
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def eventually(check: Any, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_the_running_relay_delivers_at_once_and_a_slow_receiver_holds_up_no_one(
+    world: World,
+) -> None:
+    world.headers["buyer_admin"] = make_user(world.platform, "buyer_admin", "admin", BUYER_ID)
+    world.platform.settings.relay_poll_seconds = 0.05
+    slow, fast = SlowReceiver(delay=3.0), SlowReceiver(delay=0)
+    relay = Relay(world.platform)
+    try:
+        for admin, receiver, event in (
+            ("seller_admin", slow, "invoice.issued"),
+            ("buyer_admin", fast, "invoice.received"),
+        ):
+            hook = world.client.post(
+                "/api/v1/webhooks",
+                json={"url": receiver.url, "events": [event]},
+                headers=world.as_(admin),
+            )
+            assert hook.status_code == 201, hook.text
+        relay.start()
+        issued = time.monotonic()
+        issue(world)
+        eventually(lambda: len(fast.arrived) == 1 and len(slow.arrived) == 1)
+        assert fast.arrived[0] - issued < 2.0  # found without waiting for anything
+        issue(world)  # while the slow receiver still holds its first delivery
+        eventually(lambda: len(fast.arrived) == 2)
+        assert not slow.answered and fast.arrived[1] < slow.arrived[0] + 3.0
+        eventually(lambda: len(slow.answered) == 2)
+
+        def log_of(admin: str) -> list[dict[str, Any]]:
+            hooks = world.client.get("/api/v1/webhooks", headers=world.as_(admin)).json()
+            path = f"/api/v1/webhooks/{hooks[0]['id']}/deliveries"
+            return list(world.client.get(path, headers=world.as_(admin)).json())
+
+        eventually(
+            lambda: all(
+                item["status"] == "delivered"
+                for admin in ("seller_admin", "buyer_admin")
+                for item in log_of(admin)
+            )
+        )
+    finally:
+        relay.stop()
+        slow.close()
+        fast.close()
+    for admin in ("seller_admin", "buyer_admin"):
+        log = log_of(admin)
+        assert len(log) == 2
+        assert [(item["attempts"], len(item["log"])) for item in log] == [(1, 1), (1, 1)]
