@@ -70,7 +70,14 @@ class Relay:
                 settings.webhook_allow_private,
             )
             self._in_flight[future] = item
-        return {"events": events, "sent": 0, "delivered": 0, "retrying": 0, "dead": 0}
+        return {
+            "events": events,
+            "claimed": len(claimed),
+            "sent": 0,
+            "delivered": 0,
+            "retrying": 0,
+            "dead": 0,
+        }
 
     def _record(self, done: dict[str, int], *, wait_all: bool) -> None:
         """Wait a moment for the sends in flight (until they have all finished when
@@ -107,16 +114,19 @@ class Relay:
 
     def run_forever(self) -> None:
         poll = self.platform.settings.relay_poll_seconds
+        found = False
         while not self._stop.is_set():
             try:
                 done: dict[str, int] = {}
-                if len(self._in_flight) < self.capacity and self._has_work():
+                # After a pass that found work, more is likely: no need to look first.
+                if len(self._in_flight) < self.capacity and (found or self._has_work()):
                     done = self._claim_and_send()
+                found = bool(done.get("events") or done.get("claimed"))
                 busy = bool(self._in_flight)
                 self._record(done, wait_all=False)
             except Exception:  # the next pass tries again; an outcome that could not be
                 log.exception("relay pass failed")  # recorded is sent again after its lease
-                busy = False
+                busy = found = False
             if not busy and not done.get("events"):
                 self._stop.wait(poll)
 
