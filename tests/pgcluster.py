@@ -6,6 +6,11 @@ everything again on ``stop()``. The server process runs as the owner of the data
 the ``postgres`` OS user when we are root (PostgreSQL refuses to run as root), else the
 current user.
 
+With ``PgCluster(replication=True)`` the server accepts streaming replication from
+127.0.0.1 (``wal_level=replica``, WAL senders, a ``replication`` line in ``pg_hba.conf``);
+``start_replica()`` then clones it with ``pg_basebackup -R`` into a hot standby on a port of
+its own, which ``stop_server()`` / ``start_server()`` can stop and start again in place.
+
 ``ExternalPg`` offers the same ``url()`` / ``create_database()`` / ``drop_database()`` /
 ``stop()`` surface on top of an existing server, for developers who set
 ``FAPIAO_TEST_PG_URL``; ``cluster_from_env()`` picks one of the two.
@@ -67,6 +72,14 @@ SERVER_SETTINGS: dict[str, str] = {
     "max_connections": "200",
     "shared_buffers": "128MB",
 }
+REPLICATION_SETTINGS: dict[str, str] = {
+    "wal_level": "replica",
+    "max_wal_senders": "10",
+    "hot_standby": "on",
+    # Report replay progress to the primary often (pg_stat_replication).
+    "wal_receiver_status_interval": "1s",
+}
+REPLICATION_HBA = "host    replication     all             127.0.0.1/32            trust"
 _START_ATTEMPTS = 3
 _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 
@@ -172,8 +185,17 @@ class PgCluster:
     ...     engine = create_engine(cluster.url("app"))
     """
 
-    def __init__(self, bin_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        bin_dir: Path | None = None,
+        *,
+        replication: bool = False,
+        primary: PgCluster | None = None,
+    ) -> None:
         self._bin_dir = bin_dir
+        # A standby streams from its primary, so it can serve as one in turn.
+        self.replication = replication or primary is not None
+        self.primary = primary
         self._base_dir: Path | None = None
         self._port: int | None = None
         self._running = False
@@ -309,7 +331,10 @@ class PgCluster:
             self._chown(self._base_dir)
             self.socket_dir.mkdir(mode=0o700)
             self._chown(self.socket_dir)
-            self._initdb()
+            if self.primary is None:
+                self._initdb()
+            else:
+                self._base_backup(self.primary)
             self._start_server()
         except BaseException:
             self._remove_base_dir()
@@ -342,12 +367,64 @@ class PgCluster:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self.run_as_owner([*base, "--locale=C"])
 
-    def _start_server(self) -> None:
+    def _base_backup(self, primary: PgCluster) -> None:
+        """Clone the primary into our data directory as a standby (`-R` writes
+        standby.signal and the primary's connection settings)."""
+        self.run_as_owner(
+            [
+                "pg_basebackup",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary.port),
+                "-U",
+                SUPERUSER,
+                "-D",
+                os.fspath(self.data_dir),
+                "-R",
+                "-X",
+                "stream",
+                "--checkpoint=fast",
+                "--no-sync",
+            ]
+        )
+
+    def start_replica(self) -> PgCluster:
+        """A new hot standby of this (replication=True) cluster, started and streaming."""
+        if not self.replication:
+            raise PgError("start the primary with PgCluster(replication=True)")
+        return PgCluster(self._bin_dir, primary=self).start()
+
+    def stop_server(self) -> None:
+        """Stop the server (fast shutdown) but keep its data directory and port."""
+        if self._running:
+            self.run_as_owner(
+                ["pg_ctl", "-w", "-t", "120", "-D", os.fspath(self.data_dir), "-m", "fast", "stop"]
+            )
+            self._running = False
+
+    def start_server(self) -> None:
+        """Start a server stopped by `stop_server` again, on the same port."""
+        if not self._running:
+            self._start_server(keep_port=True)
+
+    def _allow_replication(self) -> None:
+        hba = self.data_dir / "pg_hba.conf"
+        lines = hba.read_text(encoding="utf-8").splitlines()
+        if REPLICATION_HBA.split() not in [line.split() for line in lines]:
+            with hba.open("a", encoding="utf-8") as out:
+                out.write(REPLICATION_HBA + "\n")
+
+    def _start_server(self, keep_port: bool = False) -> None:
+        if self.replication and self.primary is None:
+            self._allow_replication()
         last_error: PgCommandError | None = None
         for _ in range(_START_ATTEMPTS):
-            self._port = _free_port()
+            if not (keep_port and self._port is not None):
+                self._port = _free_port()
             options = [f"-p {self._port}", f"-k {shlex.quote(os.fspath(self.socket_dir))}"]
-            options += [f"-c {key}={value}" for key, value in SERVER_SETTINGS.items()]
+            settings = {**SERVER_SETTINGS, **(REPLICATION_SETTINGS if self.replication else {})}
+            options += [f"-c {key}={value}" for key, value in settings.items()]
             try:
                 self.run_as_owner(
                     [

@@ -10,19 +10,21 @@ import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from fapiao import __version__, metrics, migrate
 from fapiao.accounts.api import router as auth_router
 from fapiao.certification.api import router as certification_router
 from fapiao.http import problems
-from fapiao.http.middleware import BodyLimit
+from fapiao.http.middleware import BodyLimit, ConsistencyHeaders
 from fapiao.http.openapi import use_problem_media_type
+from fapiao.http.responses import JSONResponse
 from fapiao.invoices.api import router as invoices_router
 from fapiao.kit.clock import Clock
 from fapiao.ledger.api import router as ledger_router
 from fapiao.platform import Platform, build_platform
+from fapiao.reconcile.api import router as reconcile_router
 from fapiao.redletter.api import router as redletter_router
 from fapiao.settings import Settings, load_settings
 from fapiao.taxpayers.api import router as taxpayers_router
@@ -75,10 +77,16 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        default_response_class=JSONResponse,
     )
     app.state.platform = platform
     problems.install(app)
-    app.add_middleware(BodyLimit, limit=platform.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=platform.settings.max_body_bytes,
+        uploads={"/api/v1/reconciliations": platform.settings.max_upload_bytes},
+    )
+    app.add_middleware(ConsistencyHeaders)
     for router in (
         auth_router,
         invoices_router,
@@ -89,6 +97,7 @@ def create_app(
         ledger_router,
         webhooks_router,
         trace_router,
+        reconcile_router,
     ):
         app.include_router(router)
 
@@ -129,9 +138,12 @@ def create_app(
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     def metrics_endpoint() -> PlainTextResponse:
         """Prometheus metrics: documents by kind, outbox depth and age, webhook deliveries
-        by outcome and per consumer, dead letters, issue latency (this process)."""
+        by outcome and per consumer, dead letters, buyer e-mail notices pending, sent and
+        dead, issue latency (this process); with read replicas, each one's lag in bytes and
+        seconds and where reads were served."""
         with platform.database.transaction(write=False) as session:
             text = metrics.render(session, platform.clock.now())
+        text += metrics.render_replicas(platform.database)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # The browsable docs are served from a vendored Swagger UI: no CDN is reachable from

@@ -9,20 +9,29 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, String, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from fapiao import consistency
+from fapiao.replicas import Replica, ReplicaSet
 from fapiao.settings import Settings
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+# A hot standby cancels a query that conflicts with replay; the replica is not down.
+_RECOVERY_CONFLICT = "40001"
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -138,18 +147,48 @@ class WriterLock:
         self._path = f"{path}.writer-lock" if path else None
 
     def __enter__(self) -> None:
-        self._lock.acquire()
+        self._acquire(blocking=True)
+
+    def acquire_nowait(self) -> bool:
+        """Take the lock if no other thread or process holds it; never waits. Release it
+        with `__exit__`."""
+        return self._acquire(blocking=False)
+
+    def wait_until_free(self) -> None:
+        """Block until the lock is free at this moment, without taking it: for a thread
+        that waits on behalf of an event loop, which then calls `acquire_nowait`."""
+        with self._lock:
+            if self._path is not None:
+                fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                finally:
+                    os.close(fd)  # closing the descriptor releases its lock
+
+    def _acquire(self, blocking: bool) -> bool:
+        if not self._lock.acquire(blocking=blocking):
+            return False
         try:
             if self._depth == 0 and self._path is not None:
                 if self._fd is None:
                     self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(
+                        self._fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB
+                    )
+                except BlockingIOError:
+                    self._lock.release()
+                    return False
         except BaseException:
             self._lock.release()
             raise
         self._depth += 1
+        return True
 
     def __exit__(self, *_: object) -> None:
+        self.release()
+
+    def release(self) -> None:
         self._depth -= 1
         if self._depth == 0 and self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -162,7 +201,11 @@ class WriterLock:
 
 
 class Database:
-    """The engines of one process and the transactions opened on them."""
+    """The engines of one process and the transactions opened on them.
+
+    On PostgreSQL, `read` may be served by a streaming replica (FAPIAO_REPLICA_URLS), and
+    a write transaction run inside `consistency.tracking()` notes the primary's WAL
+    position after its commit: the token a later read presents to see that write."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -181,12 +224,25 @@ class Database:
                 url, pool_size=settings.db_pool_size, max_overflow=10, pool_recycle=1800
             )
             self.read_engine = self.write_engine
+        self.replicas = ReplicaSet(
+            settings.replica_url_list,
+            pool_size=settings.db_pool_size,
+            retry_seconds=settings.replica_retry_seconds,
+        )
+        # One round trip, no BEGIN/ROLLBACK around it.
+        self._autocommit = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.tracks_wal = not settings.is_sqlite
         # SQLite has one writer: queue for it (see WriterLock).
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             WriterLock(lock_path) if settings.is_sqlite else contextlib.nullcontext()
         )
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @property
+    def writer_lock(self) -> WriterLock | None:
+        """The lock SQLite writers queue on (None on PostgreSQL)."""
+        return self._write_lock if isinstance(self._write_lock, WriterLock) else None
 
     @property
     def dialect(self) -> str:
@@ -205,10 +261,88 @@ class Database:
                 raise
             finally:
                 session.close()
+        if write and self.tracks_wal:
+            state = consistency.current()
+            if state is not None:
+                state.note_commit(self.wal_position())
+
+    def wal_position(self) -> int | None:
+        """The primary's WAL position now (None on SQLite). Read after a commit, it is at
+        or past that commit's record, so a replica that has replayed this far has it."""
+        if not self.tracks_wal:
+            return None
+        try:
+            with self._autocommit.connect() as connection:
+                position = connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
+        except DBAPIError as exc:  # the commit stands; only the token is missing
+            log.warning("WAL position not available after a commit: %s", exc.orig)
+            return None
+        return None if position is None else consistency.parse_lsn(str(position))
+
+    def read(
+        self,
+        work: Callable[[Session], T],
+        *,
+        after: int | None = None,
+        recheck: Callable[[T], bool] | None = None,
+    ) -> T:
+        """`work(session)` on a replica, taken in turn among the healthy ones, or else on
+        the primary. With `after` (a consistency token), only a replica that has replayed
+        that far may answer. A replica that fails is passed over (and left alone for a
+        while); `work` must only read, as it may run again on the primary. When
+        `recheck(result)` is true of a replica's answer, the primary is asked too and its
+        answer wins (for answers that must never be stale, such as "no such invoice")."""
+        state = consistency.current()
+        for replica in self.replicas.candidates():
+            try:
+                answered, result = self._read_on(replica, work, after, state)
+            except DBAPIError as exc:
+                if isinstance(exc, OperationalError | InterfaceError) and (
+                    getattr(exc.orig, "sqlstate", None) != _RECOVERY_CONFLICT
+                ):
+                    self.replicas.mark_down(replica, exc.orig or exc)
+                else:
+                    log.warning("read on %s failed, trying elsewhere: %s", replica.name, exc)
+                    self.replicas.count_fallback(replica, "error")
+                continue
+            if not answered:
+                self.replicas.count_fallback(replica, "behind")
+                continue
+            if recheck is not None and recheck(result):
+                self.replicas.count_fallback(replica, "recheck")
+                break
+            return result
+        self._served(state, "primary")
+        with self.transaction(write=False) as session:
+            return work(session)
+
+    def _read_on(
+        self,
+        replica: Replica,
+        work: Callable[[Session], T],
+        after: int | None,
+        state: consistency.RequestState | None,
+    ) -> tuple[bool, Any]:
+        with replica.session() as session:
+            if after is not None:
+                # Replay only moves forward, so every later statement sees this far too.
+                replayed = replica.replayed(session)
+                if replayed is None or replayed < after:
+                    return False, None
+            # Noted before `work` runs: a "not found" it raises is the replica's answer.
+            self._served(state, replica.name)
+            return True, work(session)
+
+    def _served(self, state: consistency.RequestState | None, name: str) -> None:
+        if self.replicas:
+            self.replicas.count_read(name)
+        if state is not None:
+            state.served_by = name
 
     def dispose(self) -> None:
         if isinstance(self._write_lock, WriterLock):
             self._write_lock.close()
         self.write_engine.dispose()
+        self.replicas.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

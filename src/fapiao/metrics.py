@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fapiao.db import Database
 from fapiao.ledger.models import LedgerEntry
+from fapiao.mail.models import MailMessage
 from fapiao.outbox.models import OutboxEvent
 from fapiao.webhooks.models import Delivery
 
@@ -87,7 +89,54 @@ def render(session: Session, now: datetime) -> str:
         select(func.count()).select_from(Delivery).where(Delivery.status == "dead")
     )
     lines += ["# TYPE fapiao_webhook_dead_letters gauge", f"fapiao_webhook_dead_letters {dead}"]
+    mail = dict(
+        session.execute(select(MailMessage.status, func.count()).group_by(MailMessage.status)).all()
+    )
+    first_mail = session.scalar(
+        select(func.min(MailMessage.created_at)).where(MailMessage.status == "pending")
+    )
+    lines += [
+        "# TYPE fapiao_mail_pending gauge",
+        f"fapiao_mail_pending {mail.get('pending', 0)}",
+        "# TYPE fapiao_mail_oldest_pending_seconds gauge",
+        f"fapiao_mail_oldest_pending_seconds {_age(first_mail, now):.3f}",
+        "# TYPE fapiao_mail_sent gauge",
+        f"fapiao_mail_sent {mail.get('sent', 0)}",
+        "# TYPE fapiao_mail_dead_letters gauge",
+        f"fapiao_mail_dead_letters {mail.get('dead', 0)}",
+    ]
     lines += ISSUE_LATENCY.render("fapiao_issue_latency_seconds")
+    return "\n".join(lines) + "\n"
+
+
+def render_replicas(database: Database) -> str:
+    """Each replica's state and lag now (measured at scrape time), and this process's
+    counts of where reads were served and why a replica was passed over."""
+    if not database.replicas:
+        return ""
+    statuses = database.replicas.statuses(database.wal_position())
+    lines = ["# TYPE fapiao_replica_up gauge"]
+    lines += [f'fapiao_replica_up{{replica="{item.name}"}} {int(item.up)}' for item in statuses]
+    lines.append("# TYPE fapiao_replica_lag_bytes gauge")
+    lines += [
+        f'fapiao_replica_lag_bytes{{replica="{item.name}"}} {item.lag_bytes}'
+        for item in statuses
+        if item.lag_bytes is not None
+    ]
+    lines.append("# TYPE fapiao_replica_lag_seconds gauge")
+    lines += [
+        f'fapiao_replica_lag_seconds{{replica="{item.name}"}} {item.lag_seconds:.3f}'
+        for item in statuses
+        if item.lag_seconds is not None
+    ]
+    lines.append("# TYPE fapiao_reads_total counter")
+    for served_by, count in sorted(database.replicas.reads.items()):
+        lines.append(f'fapiao_reads_total{{served_by="{served_by}"}} {count}')
+    lines.append("# TYPE fapiao_replica_fallbacks_total counter")
+    for (name, reason), count in sorted(database.replicas.fallbacks.items()):
+        lines.append(
+            f'fapiao_replica_fallbacks_total{{replica="{name}",reason="{reason}"}} {count}'
+        )
     return "\n".join(lines) + "\n"
 
 

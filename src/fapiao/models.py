@@ -5,7 +5,9 @@ from fapiao.certification.models import CertificationPeriod
 from fapiao.db import Base
 from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, InvoiceLine, NumberSequence
 from fapiao.ledger.models import LedgerEntry, LedgerHead, SigningKey
+from fapiao.mail.models import MailAttempt, MailMessage
 from fapiao.outbox.models import OutboxEvent
+from fapiao.reconcile.models import Reconciliation
 from fapiao.redletter.models import RedLetterForm
 from fapiao.taxpayers.models import Taxpayer
 from fapiao.verification.models import VerificationCount
@@ -22,8 +24,11 @@ __all__ = [
     "InvoiceLine",
     "LedgerEntry",
     "LedgerHead",
+    "MailAttempt",
+    "MailMessage",
     "NumberSequence",
     "OutboxEvent",
+    "Reconciliation",
     "RedLetterForm",
     "SigningKey",
     "Taxpayer",

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fapiao.kit.files import create_once
+from fapiao.kit.mail import is_mail_address, parse_smtp_url
 
 MIN_SECRET_LENGTH = 32
 
@@ -32,6 +33,8 @@ class Settings(BaseSettings):
     default_credit_limit: Decimal = Decimal("10000000.00")
     max_lines: int = Field(default=2000, ge=1, le=10000)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # Uploaded invoice lists (POST /api/v1/reconciliations): a million CSV rows are ~70 MB.
+    max_upload_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
     line_tax_tolerance: Decimal = Decimal("0.06")
     invoice_tax_tolerance: Decimal = Decimal("1.27")
     verify_daily_limit: int = Field(default=5, ge=1)
@@ -51,6 +54,15 @@ class Settings(BaseSettings):
     relay_lease_seconds: float = Field(default=60.0, gt=0)
     # Webhooks may call addresses inside the platform's own network (tests, intranets).
     webhook_allow_private: bool = False
+    # E-mail notices to buyers. Unset: notices wait in the queue until a server is given.
+    smtp_url: str = ""
+    mail_from: str = "fapiao@localhost"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Certificates to trust for STARTTLS/SMTPS besides the system's (a private CA).
+    smtp_ca_file: Path | None = None
+    # Streaming replicas of a PostgreSQL primary that serve list, get and verify.
+    replica_urls: str = ""
+    replica_retry_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("region")
     @classmethod
@@ -73,6 +85,35 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        if value.strip():
+            parse_smtp_url(value)
+        return value.strip()
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        if not is_mail_address(value, dotted_domain=False):
+            raise ValueError("must be a plain address such as fapiao@example.com")
+        return value
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("is not a readable file")
+        return value
+
+    @field_validator("replica_urls")
+    @classmethod
+    def _replica_urls(cls, value: str) -> str:
+        for url in _split_urls(value):
+            if not url.startswith("postgresql"):
+                raise ValueError(f"{url.split('://')[0]}:// is not a postgresql+psycopg:// URL")
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _secret(cls, value: str) -> str:
@@ -86,6 +127,11 @@ class Settings(BaseSettings):
         # a key file per data directory would differ from host to host.
         if self.database_url.startswith("postgresql") and not self.secret_key:
             raise ValueError("FAPIAO_SECRET_KEY is required with PostgreSQL")
+        if self.replica_urls.strip() and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "FAPIAO_REPLICA_URLS needs a PostgreSQL primary in FAPIAO_DATABASE_URL "
+                "(SQLite has no replicas)"
+            )
         return self
 
     @field_validator("default_credit_limit")
@@ -106,6 +152,11 @@ class Settings(BaseSettings):
         return self.effective_database_url.startswith("sqlite")
 
     @property
+    def replica_url_list(self) -> list[str]:
+        """The replicas, in the order given (named replica-1, replica-2, ...)."""
+        return _split_urls(self.replica_urls)
+
+    @property
     def signing_key_path(self) -> Path:
         """This server's receipt-signing key (created on first use)."""
         return self.signing_key_file or self.data_dir / "signing-key.pem"
@@ -121,6 +172,10 @@ class Settings(BaseSettings):
         if len(key) < MIN_SECRET_LENGTH:
             raise SettingsError(f"{path} is empty or too short; delete it to create a new key")
         return key
+
+
+def _split_urls(value: str) -> list[str]:
+    return [url.strip() for url in value.split(",") if url.strip()]
 
 
 def _create_key_file(path: Path) -> None:

@@ -21,14 +21,15 @@ class Worker:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> dict[str, int]:
-        """Run every due job once, and one pass of the webhook relay; returns what each
-        did."""
+        """Run every due job once, and one pass of the webhook relay and of the mail
+        sender; returns what each did."""
         with self.platform.database.transaction() as session:
             lapsed = expire_lapsed(session, self.platform.clock.now())
         if lapsed:
             log.info("red-letter forms lapsed: %d", lapsed)
         relayed = {f"webhook_{key}": value for key, value in self.relay.run_once().items()}
-        return {"redletter_lapsed": lapsed, **relayed}
+        mailed = {f"mail_{key}": value for key, value in self.relay.mail.run_once().items()}
+        return {"redletter_lapsed": lapsed, **relayed, **mailed}
 
     def run_forever(self) -> None:
         interval = self.platform.settings.jobs_interval_seconds

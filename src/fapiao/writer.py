@@ -11,8 +11,13 @@ is answered before the commit, so an acknowledged write is durable.
 Jobs from the event loop (`run_async`) on SQLite are batched per turn of the loop and
 written on the loop's thread: the batch takes a millisecond or two, and a separate
 writer thread holding SQLite's write lock would wait for the GIL behind request
-handling, which stretches the lock for every process. On PostgreSQL the writer thread is
-used, because it waits for the server without holding the GIL.
+handling, which stretches the lock for every process. The loop never waits for that lock
+itself: while another process writes, a helper thread waits, the loop goes on reading
+requests, and their jobs join the batch that is written once the lock is free. On
+PostgreSQL the writer thread is used, because it waits for the server without the GIL.
+
+On PostgreSQL each batch then reads the primary's WAL position once; every job of the
+batch carries it back to its request as the consistency token of its write.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from fapiao import consistency
 from fapiao.db import Database
 
 T = TypeVar("T")
@@ -34,6 +40,13 @@ Job = Callable[[Session], Any]
 log = logging.getLogger(__name__)
 
 _STOP = object()
+
+
+class CommitFuture(Future[T]):
+    """A job's future; once it is done, `wal_position` is the primary's WAL position
+    after the commit that made the job durable (None on SQLite)."""
+
+    wal_position: int | None = None
 
 
 class GroupCommit:
@@ -52,9 +65,9 @@ class GroupCommit:
         self.batches = 0
         self.jobs = 0
 
-    def submit(self, job: Callable[[Session], T]) -> Future[T]:
+    def submit(self, job: Callable[[Session], T]) -> CommitFuture[T]:
         """Queue a job; its future resolves after the commit that made it durable."""
-        future: Future[T] = Future()
+        future: CommitFuture[T] = CommitFuture()
         with self._start_lock:  # never queued behind the stop marker
             if self._closed:
                 raise RuntimeError("GroupCommit is closed")
@@ -65,7 +78,10 @@ class GroupCommit:
 
     def run(self, job: Callable[[Session], T]) -> T:
         """Run a job and wait for its commit (from a thread that holds no write lock)."""
-        return self.submit(job).result()
+        future = self.submit(job)
+        result = future.result()
+        _note(future)
+        return result
 
     async def run_async(self, job: Callable[[Session], T]) -> T:
         """Run a job from the event loop. Jobs submitted during one turn of the loop are
@@ -75,7 +91,10 @@ class GroupCommit:
         if self._closed:
             raise RuntimeError("GroupCommit is closed")
         if not self._inline_writes:
-            return await asyncio.wrap_future(self.submit(job))
+            submitted = self.submit(job)
+            result = await asyncio.wrap_future(submitted)
+            _note(submitted)
+            return result
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._inline.append((job, future))
@@ -85,13 +104,39 @@ class GroupCommit:
         return await future
 
     def _flush_inline(self) -> None:
+        lock = self._database.writer_lock
+        if lock is not None:
+            try:
+                acquired = lock.acquire_nowait()
+            except OSError as exc:  # the lock file cannot be opened
+                self._flush_scheduled = False
+                items, self._inline = self._inline, []
+                for _job, future in items:
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+            if not acquired:
+                # Another process (or a thread of this one) is writing. Wait for it on a
+                # thread, so this loop goes on reading requests meanwhile and their jobs
+                # join this batch; then try again.
+                loop = asyncio.get_running_loop()
+                waiting = loop.run_in_executor(None, lock.wait_until_free)
+                waiting.add_done_callback(lambda _: self._flush_inline())
+                return
+        try:
+            self._write_inline()
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _write_inline(self) -> None:
         self._flush_scheduled = False
         items, self._inline = self._inline, []
         for start in range(0, len(items), self._max_batch):
             chunk = [item for item in items[start : start + self._max_batch] if not item[1].done()]
             if not chunk:
                 continue
-            outcomes = self._execute([job for job, _ in chunk])
+            outcomes, _position = self._execute([job for job, _ in chunk])
             for (_job, future), outcome in zip(chunk, outcomes, strict=True):
                 if future.done():
                     continue
@@ -134,17 +179,19 @@ class GroupCommit:
             if stop:
                 return
 
-    def _run_batch(self, batch: list[tuple[Job, Future[Any]]]) -> None:
+    def _run_batch(self, batch: list[tuple[Job, CommitFuture[Any]]]) -> None:
         live = [(job, future) for job, future in batch if future.set_running_or_notify_cancel()]
-        outcomes = self._execute([job for job, _ in live])
+        outcomes, position = self._execute([job for job, _ in live])
         for (_job, future), outcome in zip(live, outcomes, strict=True):
+            future.wal_position = position
             if isinstance(outcome, BaseException):
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
 
-    def _execute(self, jobs: list[Job]) -> list[Any]:
-        """Every job's result or exception, after one transaction over all of them."""
+    def _execute(self, jobs: list[Job]) -> tuple[list[Any], int | None]:
+        """Every job's result or exception, after one transaction over all of them, and
+        the WAL position after its commit (PostgreSQL)."""
         outcomes: list[Any] = []
         try:
             with self._database.transaction() as session:
@@ -155,10 +202,17 @@ class GroupCommit:
             return [
                 outcome if isinstance(outcome, BaseException) else exc
                 for outcome in outcomes + [exc] * (len(jobs) - len(outcomes))
-            ]
+            ], None
         self.batches += 1
         self.jobs += len(jobs)
-        return outcomes
+        # One tiny query per batch, on this thread, so every caller gets its token.
+        return outcomes, self._database.wal_position()
+
+
+def _note(future: CommitFuture[Any]) -> None:
+    state = consistency.current()
+    if state is not None:
+        state.note_commit(future.wal_position)
 
 
 def _groups(jobs: list[Job]) -> list[list[Job]]:

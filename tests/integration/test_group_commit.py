@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from test_concurrency import seller_actor
 
 from conftest import BUYER_ID, World
+from fapiao.consistency import tracking
 from fapiao.invoices import rules, service
 from fapiao.invoices.batch import IssueJob
 from fapiao.invoices.buyer import BuyerInput
@@ -311,3 +312,72 @@ def test_credit_used_by_another_transaction_meanwhile_sends_the_batch_job_by_job
         seller_id = session.scalar(select(Taxpayer.id).where(Taxpayer.tax_id.like("911101085%")))
         month = month_key(local_date(world.platform.clock.now()))
         assert credit_used(session, seller_id or 0, month) == Decimal("500.00")
+
+
+def test_the_event_loop_keeps_running_while_another_process_writes(world: World) -> None:
+    """SQLite: while another process holds the writer lock, the loop does not block on
+    it. Jobs submitted meanwhile wait, other coroutines keep running, and once the lock
+    is released every waiting job is written, in one commit."""
+    import asyncio
+    import fcntl
+    import os
+
+    platform = world.platform
+    lock = platform.database.writer_lock
+    if lock is None or lock._path is None:
+        assert platform.database.dialect == "postgresql"
+        return
+    # The jobs (and their numbers) first: numbers are reserved with a write.
+    jobs = [job(world, request("1.00"))] + [job(world, request("2.00")) for _ in range(3)]
+    # Another process's writer: the same lock file through a descriptor of its own.
+    other = os.open(lock._path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    before = platform.writer.batches
+
+    async def scenario() -> tuple[list[Any], int]:
+        first = [asyncio.ensure_future(platform.writer.run_async(jobs[0]))]
+        ticks = 0
+        for _ in range(20):  # the loop is free: this coroutine runs while the lock is held
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not first[0].done()
+        later = [asyncio.ensure_future(platform.writer.run_async(item)) for item in jobs[1:]]
+        await asyncio.sleep(0.05)
+        assert not any(task.done() for task in first + later)
+        fcntl.flock(other, fcntl.LOCK_UN)
+        results = await asyncio.wait_for(asyncio.gather(*first, *later), 10)
+        return list(results), ticks
+
+    try:
+        results, ticks = asyncio.run(scenario())
+    finally:
+        os.close(other)
+    assert ticks == 20
+    assert all(isinstance(result, service.Issued) for result in results)
+    assert count(world, Invoice) == 4
+    assert platform.writer.batches - before == 1
+
+
+def test_every_job_of_a_batch_carries_the_position_of_its_commit(
+    world: World, backend: str
+) -> None:
+    writer = world.platform.writer
+    jobs = [job(world, request(amount)) for amount in ("100.00", "200.00", "300.00")]
+    with one_batch(world.platform):
+        futures = [writer.submit(item) for item in jobs]
+    for future in futures:
+        future.result(10)
+    later = writer.submit(job(world, request("50.00")))
+    later.result(10)
+    last = job(world, request("10.00"))
+    with tracking() as state:
+        writer.run(last)
+    if backend == "sqlite":  # no replicas, no positions
+        assert [future.wal_position for future in futures] == [None] * 3
+        assert later.wal_position is None and state.committed is None
+        return
+    (position,) = {future.wal_position for future in futures}
+    assert position is not None and later.wal_position is not None
+    assert position < later.wal_position
+    # run() hands the position to the request it serves.
+    assert state.committed is not None and state.committed > later.wal_position

@@ -26,6 +26,10 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         ("FAPIAO_DATABASE_URL", "mysql://x"),
         ("FAPIAO_MAX_LINES", "many"),
         ("FAPIAO_CHANNEL", "12"),
+        ("FAPIAO_SMTP_URL", "smtp://user:s3cret@mail.example.com:99999"),
+        ("FAPIAO_SMTP_URL", "mailto:x@example.com"),
+        ("FAPIAO_MAIL_FROM", "Fapiao <fapiao@example.com>"),
+        ("FAPIAO_SMTP_CA_FILE", "/nonexistent/ca.pem"),
     ],
 )
 def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -33,6 +37,16 @@ def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value:
     with pytest.raises(SettingsError) as exc:
         load_settings()
     assert name in str(exc.value)
+    assert "s3cret" not in str(exc.value)
+
+
+def test_mail_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("FAPIAO_SMTP_URL", "FAPIAO_MAIL_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()  # no mail server is not a problem: notices wait for one
+    assert settings.smtp_url == "" and settings.mail_from == "fapiao@localhost"
+    monkeypatch.setenv("FAPIAO_SMTP_URL", " smtp+starttls://u:p@mail.example.com ")
+    assert load_settings().smtp_url == "smtp+starttls://u:p@mail.example.com"
 
 
 def test_secret_key_file_is_created_once(tmp_path: Path) -> None:
@@ -61,3 +75,27 @@ def test_concurrent_starters_share_one_key(tmp_path: Path) -> None:
             pool.map(lambda _: load_settings(data_dir=tmp_path).resolved_secret_key(), range(8))
         )
     assert len(keys) == 1 and not list(tmp_path.glob(".secret-*"))
+
+
+def test_replica_urls_need_a_postgresql_primary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FAPIAO_DATABASE_URL", raising=False)
+    monkeypatch.setenv("FAPIAO_REPLICA_URLS", "postgresql+psycopg://r1/fapiao")
+    with pytest.raises(SettingsError, match="FAPIAO_REPLICA_URLS needs a PostgreSQL primary"):
+        load_settings()
+
+
+def test_replica_urls_are_checked_and_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAPIAO_DATABASE_URL", "postgresql+psycopg://p/fapiao")
+    monkeypatch.setenv("FAPIAO_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("FAPIAO_REPLICA_URLS", "postgresql+psycopg://r1/f, mysql://r2/f")
+    with pytest.raises(SettingsError, match=r"FAPIAO_REPLICA_URLS: .*mysql"):
+        load_settings()
+    monkeypatch.setenv(
+        "FAPIAO_REPLICA_URLS", " postgresql+psycopg://r1/f,postgresql+psycopg://r2/f,"
+    )
+    assert load_settings().replica_url_list == [
+        "postgresql+psycopg://r1/f",
+        "postgresql+psycopg://r2/f",
+    ]
+    monkeypatch.delenv("FAPIAO_REPLICA_URLS")
+    assert load_settings().replica_url_list == []

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from fapiao.certification import service
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
+from fapiao.http.responses import JSONResponse
 from fapiao.http.types import Text
 from fapiao.invoices.api import NumberPath
 from fapiao.invoices.schemas import InvoiceOut, invoice_view

@@ -48,8 +48,8 @@ def state(ctx: typer.Context) -> CliState:
     return root.obj
 
 
-def fail(ctx: typer.Context, error: FapiaoError) -> None:
-    """Print a domain error the way the API would say it, and exit 1."""
+def fail(ctx: typer.Context, error: FapiaoError, exit_code: int = 1) -> None:
+    """Print a domain error the way the API would say it, and exit (1 unless told)."""
     locale = state(ctx).locale
     err_console.print(
         f"[red]{error.code}[/red]: {translate(error.message, locale, **error.params)}"
@@ -58,4 +58,4 @@ def fail(ctx: typer.Context, error: FapiaoError) -> None:
         err_console.print(
             f"  {item.field}: {item.code} — {translate(item.message, locale, **item.params)}"
         )
-    raise typer.Exit(1)
+    raise typer.Exit(exit_code)

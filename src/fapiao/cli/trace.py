@@ -27,12 +27,15 @@ def register(app: typer.Typer) -> None:
         platform = cli.platform()
         operator = Actor(user_id=0, username="cli", role="officer", taxpayer_id=None, tax_id=None)
         now = platform.clock.now()
+        look = service.replica_look(platform.database)
         with platform.database.transaction(write=False) as session:
             diagnosis = service.diagnose(
-                session, operator, number, now, platform.settings, buyer_tax_id
+                session, operator, number, now, platform.settings, buyer_tax_id, look
             )
             try:
-                story = service.timeline(session, operator, number, now)
+                story = service.timeline(
+                    session, operator, number, now, look, bool(platform.settings.smtp_url)
+                )
             except FapiaoError as error:
                 if diagnosis.code in ("NUMBER_MALFORMED", "NOT_ISSUED", "OTHER_REGION"):
                     story = None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
 from fapiao.accounts.service import Actor, load_actor, read_token
-from fapiao.kit.errors import N_, Unauthorized
+from fapiao.consistency import parse_lsn
+from fapiao.http.middleware import CONSISTENCY_HEADER
+from fapiao.kit.errors import N_, FapiaoError, FieldError, Unauthorized
 from fapiao.platform import Platform
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -48,3 +50,38 @@ def _load(platform: Platform, user_id: int) -> Actor:
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+async def get_read_after(
+    token: Annotated[
+        str | None,
+        Header(
+            alias=CONSISTENCY_HEADER,
+            description=(
+                "The X-Fapiao-Consistency header of your last write: the read then sees "
+                "that write (a replica serves it only once it has replayed that far)."
+            ),
+        ),
+    ] = None,
+) -> int | None:
+    """The WAL position the caller's read must include, from `X-Fapiao-Consistency`."""
+    if token is None:
+        return None
+    position = parse_lsn(token)
+    if position is None:
+        raise FapiaoError(
+            "CONSISTENCY_TOKEN_INVALID",
+            N_("The X-Fapiao-Consistency header is not a consistency token."),
+            status=400,
+            errors=[
+                FieldError(
+                    CONSISTENCY_HEADER,
+                    "INVALID_FORMAT",
+                    N_("Send back the X-Fapiao-Consistency header of a write unchanged."),
+                )
+            ],
+        )
+    return position
+
+
+ReadAfter = Annotated[int | None, Depends(get_read_after)]

@@ -1,4 +1,4 @@
-"""ASGI middleware: a hard limit on request body size."""
+"""ASGI middleware: a hard limit on request body size; consistency headers."""
 
 from __future__ import annotations
 
@@ -7,16 +7,20 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fapiao import consistency
 from fapiao.kit.errors import N_
 from fapiao.kit.i18n import negotiate, translate
 
 
 class BodyLimit:
-    """Refuses bodies above `limit` bytes with a 413 problem, before they are parsed."""
+    """Refuses bodies above `limit` bytes with a 413 problem, before they are parsed.
+    File uploads to the paths in `uploads` have their own, larger limit and are passed
+    on as they arrive (the handler spools them to disk), not held in memory here."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -24,8 +28,12 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._reject(scope, send)
+        limit = self.uploads.get(scope.get("path", ""), self.limit)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, send, limit)
+            return
+        if limit != self.limit:
+            await self._stream(scope, receive, send, limit)
             return
         # Read the whole body first (it is small by definition) so an oversized one is
         # refused before any handler sees it.
@@ -38,7 +46,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             seen += len(chunk)
             if seen > self.limit:
-                await self._reject(scope, send)
+                await self._reject(scope, send, self.limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -55,7 +63,36 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
+    async def _stream(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Count the body as the handler reads it; past the limit, answer 413 and tell the
+        handler the client went away (its own answer is then dropped)."""
+        seen = 0
+        rejected = False
+
+        async def counted() -> Message:
+            nonlocal seen, rejected
+            message = await receive()
+            if message["type"] == "http.request" and not rejected:
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    rejected = True
+                    await self._reject(scope, send, limit)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Message) -> None:
+            if not rejected:
+                await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            # The handler failing on the disconnect we told it of is expected; the 413
+            # has been sent.
+            if not rejected:
+                raise
+
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
         headers = dict(scope.get("headers") or [])
         language = headers.get(b"accept-language", b"").decode("latin-1")
         locale = negotiate(language)
@@ -65,7 +102,7 @@ class BodyLimit:
             "status": 413,
             "code": "PAYLOAD_TOO_LARGE",
             "detail": translate(
-                N_("The request body is larger than {limit} bytes."), locale, limit=self.limit
+                N_("The request body is larger than {limit} bytes."), locale, limit=limit
             ),
         }
         payload = json.dumps(body, ensure_ascii=False).encode()
@@ -80,3 +117,36 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+CONSISTENCY_HEADER = "X-Fapiao-Consistency"
+SERVED_BY_HEADER = "X-Fapiao-Served-By"
+
+
+class ConsistencyHeaders:
+    """Tracks what each request commits and where its reads are served, and says so in
+    the response: `X-Fapiao-Consistency` (the WAL position after the request's last
+    commit, PostgreSQL only) and `X-Fapiao-Served-By` (`primary` or `replica-N`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with consistency.tracking() as state:
+
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    extra: list[tuple[bytes, bytes]] = []
+                    if state.committed is not None:
+                        token = consistency.format_lsn(state.committed)
+                        extra.append((CONSISTENCY_HEADER.lower().encode(), token.encode()))
+                    if state.served_by is not None:
+                        extra.append((SERVED_BY_HEADER.lower().encode(), state.served_by.encode()))
+                    if extra:
+                        message = {**message, "headers": [*message.get("headers", []), *extra]}
+                await send(message)
+
+            await self.app(scope, receive, send_with_headers)

@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fapiao.http.responses import JSONResponse
 from fapiao.kit.errors import N_, FapiaoError
 from fapiao.kit.i18n import negotiate, translate
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query
-from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
-from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.deps import ActorDep, PlatformDep, ReadAfter
 from fapiao.http.openapi import PROBLEMS
+from fapiao.http.responses import JSONResponse
 from fapiao.invoices import listing, rules, service, void
 from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.schemas import (
@@ -68,20 +69,29 @@ async def issue_invoice(
 
 
 @router.get("/invoices/{number}", response_model=InvoiceOut)
-def get_invoice(number: NumberPath, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
-    """One invoice, for its seller, its buyer or an officer; 404 for anyone else."""
-    with platform.database.transaction(write=False) as session:
-        invoice = service.get_visible(session, actor, number)
-        return JSONResponse(invoice_view(invoice))
+def get_invoice(
+    number: NumberPath, platform: PlatformDep, actor: ActorDep, after: ReadAfter
+) -> JSONResponse:
+    """One invoice, for its seller, its buyer or an officer; 404 for anyone else. May be
+    served by a replica (see `X-Fapiao-Consistency`)."""
+    view = platform.database.read(
+        lambda session: invoice_view(service.get_visible(session, actor, number)), after=after
+    )
+    return JSONResponse(view)
 
 
 @router.get("/invoices/{number}/receipt", response_model=Receipt)
-def get_receipt(number: NumberPath, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
+def get_receipt(
+    number: NumberPath, platform: PlatformDep, actor: ActorDep, after: ReadAfter
+) -> JSONResponse:
     """The signed receipt of an invoice, as given when it was issued: for its seller, its
     buyer or an officer; 404 for anyone else."""
-    with platform.database.transaction(write=False) as session:
+
+    def work(session: Session) -> dict[str, Any] | None:
         invoice = service.get_visible(session, actor, number)
-        receipt = ledger.receipt_of(session, invoice.number)
+        return ledger.receipt_of(session, invoice.number)
+
+    receipt = platform.database.read(work, after=after)
     if receipt is None:
         raise NotFound(
             "RECEIPT_NOT_FOUND",
@@ -103,8 +113,10 @@ def list_invoices(
     kind: Literal["special", "ordinary"] | None = None,
     cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    after: ReadAfter = None,
 ) -> JSONResponse:
-    """The caller's issued or received invoices, newest first, a page at a time."""
+    """The caller's issued or received invoices, newest first, a page at a time. May be
+    served by a replica (see `X-Fapiao-Consistency`)."""
     if date_from and date_to and date_from > date_to:
         raise invalid("from", "DATE_RANGE_INVALID", N_("The start date is after the end date."))
     filters = listing.ListFilter(
@@ -117,11 +129,12 @@ def list_invoices(
         limit=limit,
         cursor=cursor,
     )
-    with platform.database.transaction(write=False) as session:
+
+    def work(session: Session) -> dict[str, Any]:
         items, next_cursor = listing.list_invoices(session, actor, filters)
-        return JSONResponse(
-            {"items": [invoice_view(item) for item in items], "next_cursor": next_cursor}
-        )
+        return {"items": [invoice_view(item) for item in items], "next_cursor": next_cursor}
+
+    return JSONResponse(platform.database.read(work, after=after))
 
 
 @router.post("/invoices/{number}/void", response_model=InvoiceOut)

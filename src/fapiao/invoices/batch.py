@@ -23,21 +23,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from fapiao.dbsql import insert_ignore
+from fapiao.dbsql import BulkInsert, insert_ignore, next_ids
 from fapiao.invoices import rows, service
 from fapiao.invoices.credit import CHARGE_CREDIT, credit_exceeded
-from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice
+from fapiao.invoices.models import CreditUsage, IdempotencyKey, Invoice, InvoiceLine
 from fapiao.kit.clock import month_key
 from fapiao.kit.errors import FapiaoError
 from fapiao.ledger import service as ledger
 from fapiao.ledger.signing import Signer
+from fapiao.mail.service import notice_event
+from fapiao.outbox.models import OutboxEvent
 from fapiao.outbox.service import event_row
 from fapiao.taxpayers.models import Taxpayer
 
-_INSERT_INVOICES = insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True)
+_INSERT_INVOICES = BulkInsert(Invoice)
+_INSERT_LINES = BulkInsert(InvoiceLine)
+_INSERT_EVENTS = BulkInsert(OutboxEvent)
+_INSERT_KEYS = BulkInsert(IdempotencyKey)
 _USED = select(CreditUsage.used_cents).where(
     CreditUsage.taxpayer_id == bindparam("taxpayer"), CreditUsage.month == bindparam("b_month")
 )
@@ -158,9 +163,13 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             for i in accepted
         ]
         line_rows = [[rows.line_row(line) for line in jobs[i].prepared.lines] for i in accepted]
-        ids = connection.execute(_INSERT_INVOICES, invoice_rows).scalars().all()
-        connection.execute(
-            service._INSERT_LINE,
+        ids = next_ids(connection, Invoice, len(invoice_rows))
+        _INSERT_INVOICES.execute(
+            connection,
+            [{"id": invoice_id, **row} for invoice_id, row in zip(ids, invoice_rows, strict=True)],
+        )
+        _INSERT_LINES.execute(
+            connection,
             [
                 {"invoice_id": invoice_id, **line}
                 for invoice_id, lines in zip(ids, line_rows, strict=True)
@@ -177,7 +186,9 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             buyer_id = buyer_ids[i]
             if buyer_id is not None:
                 events.append(event_row("invoice.received", buyer_id, row["number"], payload, now))
-        connection.execute(service._INSERT_EVENT, events)
+            if row["buyer_email"]:
+                events.append(notice_event(row, now))
+        _INSERT_EVENTS.execute(connection, events)
         keys = [
             {
                 "taxpayer_id": jobs[i].prepared.seller_id,
@@ -189,8 +200,7 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             for i in accepted
             if jobs[i].prepared.idempotency_key
         ]
-        if keys:
-            connection.execute(insert(IdempotencyKey), keys)
+        _INSERT_KEYS.execute(connection, keys)
         for slot, cents in sorted(used.items()):  # one lock order for every batch
             if cents == start[slot]:
                 continue
@@ -225,11 +235,15 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
 
 
 def _credit_used(session: Session, seller_id: int, month: str) -> int:
-    """The month's credit use in cents (its row created if need be)."""
-    session.execute(
-        insert_ignore(
-            session, CreditUsage, {"taxpayer_id": seller_id, "month": month, "used_cents": 0}
+    """The month's credit use in cents (its row created if need be: once a month)."""
+    connection = session.connection()
+    params = {"taxpayer": seller_id, "b_month": month}
+    value = connection.execute(_USED, params).scalar_one_or_none()
+    if value is None:
+        session.execute(
+            insert_ignore(
+                session, CreditUsage, {"taxpayer_id": seller_id, "month": month, "used_cents": 0}
+            )
         )
-    )
-    value = session.connection().execute(_USED, {"taxpayer": seller_id, "b_month": month})
-    return int(value.scalar_one())
+        value = connection.execute(_USED, params).scalar_one()
+    return int(value)

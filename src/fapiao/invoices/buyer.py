@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fapiao.kit.errors import N_, FieldError
+from fapiao.kit.mail import is_mail_address
 from fapiao.kit.taxid import describe_uscc_error
 
 
@@ -55,6 +56,15 @@ def check_buyer(
     errors: list[FieldError] = []
     if not buyer.name.strip():
         errors.append(FieldError("buyer.name", "FIELD_REQUIRED", N_("This field is required.")))
+    if buyer.email and not is_mail_address(buyer.email):
+        errors.append(
+            FieldError(
+                "buyer.email",
+                "BUYER_EMAIL_INVALID",
+                N_("{value} is not an e-mail address such as name@example.com."),
+                {"value": buyer.email},
+            )
+        )
     if kind == "special" and buyer.natural_person:
         errors.append(
             FieldError(

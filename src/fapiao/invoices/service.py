@@ -29,6 +29,7 @@ from fapiao.kit.errors import N_, Conflict, NotFound, ValidationFailed
 from fapiao.kit.taxid import classify_tax_id
 from fapiao.ledger import service as ledger
 from fapiao.ledger.signing import Signer
+from fapiao.mail.service import notice_event
 from fapiao.outbox.models import OutboxEvent
 from fapiao.outbox.service import event_row
 from fapiao.platform import Platform
@@ -329,6 +330,8 @@ def _insert_invoice(
     events = [event_row("invoice.issued", invoice["seller_id"], invoice["number"], payload, now)]
     if buyer_id is not None:
         events.append(event_row("invoice.received", buyer_id, invoice["number"], payload, now))
+    if invoice["buyer_email"]:
+        events.append(notice_event(invoice, now))
     connection.execute(_INSERT_EVENT, events)
 
 

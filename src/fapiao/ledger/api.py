@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PUBLIC_PROBLEMS
+from fapiao.http.responses import JSONResponse
 from fapiao.ledger.schemas import KeySet
 from fapiao.ledger.signing import published_keys
 

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from fapiao.dbsql import insert_ignore
+from fapiao.dbsql import BulkInsert, insert_ignore
 from fapiao.kit.errors import N_
 from fapiao.ledger.models import GENESIS_HASH, LedgerEntry, LedgerHead
 from fapiao.ledger.signing import Signer, canonical
@@ -32,7 +32,7 @@ _MOVE_HEAD = (
     .where(LedgerHead.id == 1)
     .values(seq=bindparam("b_seq"), entry_hash=bindparam("b_hash"))
 )
-_INSERT = insert(LedgerEntry)
+_INSERT = BulkInsert(LedgerEntry)
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def append(
         )
         recorded.append(Recorded(seq, this, receipt))
         prev = this
-    connection.execute(_INSERT, rows)
+    _INSERT.execute(connection, rows)
     connection.execute(_MOVE_HEAD, {"b_seq": seq, "b_hash": prev})
     return recorded
 

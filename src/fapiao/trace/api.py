@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.problems import locale_of
+from fapiao.http.responses import JSONResponse
 from fapiao.trace import service
 
 router = APIRouter(prefix="/api/v1", tags=["trace"], responses=PROBLEMS)
@@ -20,6 +20,8 @@ class DiagnosisOut(BaseModel):
     code: str
     message: str
     hint: str
+    # REPLICA_BEHIND only: which replica and how far behind it is.
+    replica: dict[str, Any] | None = None
 
 
 class TraceAnswer(BaseModel):
@@ -36,6 +38,7 @@ class Timeline(BaseModel):
     certification: dict[str, Any] | None
     verification_checks_today: int
     replica_lag_seconds: float | None
+    replicas: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
 
 
@@ -55,10 +58,17 @@ def trace(
 ) -> JSONResponse:
     """Why can't I see invoice NUMBER? One stable code per reason (not issued, not a
     party, voided, reversed, wrong buyer tax ID, delivery pending or failed, …), with a
-    message and a hint in the caller's language."""
+    message and a hint in the caller's language. Asked of the primary; with read
+    replicas, REPLICA_BEHIND says when one has not yet replayed the invoice."""
     with platform.database.transaction(write=False) as session:
         diagnosis = service.diagnose(
-            session, actor, number.strip(), platform.clock.now(), platform.settings, buyer_tax_id
+            session,
+            actor,
+            number.strip(),
+            platform.clock.now(),
+            platform.settings,
+            buyer_tax_id,
+            replicas=service.replica_look(platform.database),
         )
     return JSONResponse(
         {"number": number.strip(), "diagnosis": service.describe(diagnosis, locale_of(request))}
@@ -73,10 +83,14 @@ def invoice_trace(
     number: Annotated[str, Path(pattern=r"^\d{20}$")],
 ) -> JSONResponse:
     """The invoice's timeline: recorded in the ledger, each delivery to your systems,
-    red-letter forms, certification, void, today's public checks; for its seller, its
+    the e-mail notice to the buyer's address (pending since, attempts, last error, sent
+    or dead), red-letter forms, certification, void, today's public checks; for its seller, its
     buyer and officers (404 for anyone else)."""
     now = platform.clock.now()
     with platform.database.transaction(write=False) as session:
-        story = service.timeline(session, actor, number, now)
-        diagnosis = service.diagnose(session, actor, number, now, platform.settings)
+        look = service.replica_look(platform.database)
+        story = service.timeline(
+            session, actor, number, now, look, mail_server=bool(platform.settings.smtp_url)
+        )
+        diagnosis = service.diagnose(session, actor, number, now, platform.settings, replicas=look)
     return JSONResponse({**story, "diagnosis": service.describe(diagnosis, locale_of(request))})

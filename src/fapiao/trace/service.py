@@ -7,20 +7,25 @@ the caller may know: someone who is neither party learns only that they are not 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
+from fapiao.db import Database
 from fapiao.invoices.models import Invoice
 from fapiao.invoices.service import can_see, not_found
 from fapiao.kit.clock import local_date
 from fapiao.kit.errors import N_
 from fapiao.kit.i18n import translate
 from fapiao.ledger.models import LedgerEntry
+from fapiao.mail import service as mail
+from fapiao.mail.models import MAIL_EVENT
 from fapiao.outbox.models import OutboxEvent
 from fapiao.redletter.models import RedLetterForm
 from fapiao.settings import Settings
@@ -39,6 +44,75 @@ class Diagnosis:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReplicaView:
+    """One read replica at the time of asking, and what it shows of one invoice."""
+
+    name: str
+    up: bool
+    lag_bytes: int | None = None
+    lag_seconds: float | None = None
+    status: str | None = None  # the invoice's status there; None when it is not there
+    current: bool = False  # it shows the invoice as the primary does
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "up": self.up,
+            "lag_bytes": self.lag_bytes,
+            "lag_seconds": self.lag_seconds,
+            "has_invoice": self.status is not None,
+            "current": self.current,
+        }
+
+
+def replica_views(database: Database, number: str, status: str | None) -> list[ReplicaView]:
+    """Every replica's lag now, and whether it shows invoice `number` with `status` (as
+    the primary does). A replica that is down or passed over is reported as not up."""
+    if not database.replicas:
+        return []
+    primary = database.wal_position()
+    serving = {replica.name for replica in database.replicas.candidates()}
+    views = []
+    for replica in database.replicas.replicas:
+        measured = replica.status(primary)
+        if not measured.up or replica.name not in serving:
+            views.append(ReplicaView(replica.name, up=False))
+            continue
+        try:
+            with replica.session() as session:
+                seen = session.scalar(select(Invoice.status).where(Invoice.number == number))
+        except DBAPIError:
+            views.append(ReplicaView(replica.name, up=False))
+            continue
+        views.append(
+            ReplicaView(
+                replica.name,
+                True,
+                measured.lag_bytes,
+                measured.lag_seconds,
+                seen,
+                seen is not None and seen == status,
+            )
+        )
+    return views
+
+
+ReplicaLook = Callable[[Invoice], list[ReplicaView]]
+
+
+def replica_look(database: Database) -> ReplicaLook:
+    """`replica_views` for an invoice, asked once however often it is called."""
+    seen: dict[str, list[ReplicaView]] = {}
+
+    def look(invoice: Invoice) -> list[ReplicaView]:
+        if invoice.number not in seen:
+            seen[invoice.number] = replica_views(database, invoice.number, invoice.status)
+        return seen[invoice.number]
+
+    return look
+
+
 def diagnose(
     session: Session,
     actor: Actor,
@@ -46,6 +120,7 @@ def diagnose(
     now: datetime,
     settings: Settings,
     expected_buyer: str | None = None,
+    replicas: ReplicaLook | None = None,
 ) -> Diagnosis:
     params: dict[str, Any] = {"number": number}
     if not NUMBER.match(number):
@@ -83,6 +158,30 @@ def diagnose(
                 "If it should be yours, ask the seller which buyer tax ID they entered."
             ),
             params,
+        )
+    behind = [
+        view for view in (replicas(invoice) if replicas else []) if view.up and not view.current
+    ]
+    if behind:
+        worst = max(behind, key=lambda view: (view.lag_seconds or 0.0, view.lag_bytes or 0))
+        return Diagnosis(
+            "REPLICA_BEHIND",
+            N_(
+                "Invoice {number} is issued, but read replica {replica}, which may serve your "
+                "reads, has not caught up with it yet: it is {seconds} s ({bytes} bytes) behind."
+            ),
+            N_(
+                "Reads that send the X-Fapiao-Consistency header of the write that issued or "
+                "changed it always see it; others see it once the replica catches up."
+            ),
+            {
+                **params,
+                "replica": worst.name,
+                "seconds": "?" if worst.lag_seconds is None else f"{worst.lag_seconds:.1f}",
+                "bytes": "?" if worst.lag_bytes is None else worst.lag_bytes,
+                "lag_seconds": worst.lag_seconds,
+                "lag_bytes": worst.lag_bytes,
+            },
         )
     return _visible_case(session, actor, invoice, now, settings, expected_buyer)
 
@@ -236,8 +335,18 @@ def _checks_today(session: Session, number: str, now: datetime) -> int:
     return int(count or 0)
 
 
-def timeline(session: Session, actor: Actor, number: str, now: datetime) -> dict[str, Any]:
-    """Everything that happened to an invoice, oldest first (404 unless a party)."""
+def timeline(
+    session: Session,
+    actor: Actor,
+    number: str,
+    now: datetime,
+    replicas: ReplicaLook | None = None,
+    mail_server: bool = True,
+) -> dict[str, Any]:
+    """Everything that happened to an invoice, oldest first (404 unless a party), and
+    each read replica's lag at the time of asking. The buyer's e-mail notice is shown to
+    every party; `mail_server` says whether one is configured (a notice waits for it
+    otherwise)."""
     invoice = session.scalar(select(Invoice).where(Invoice.number == number))
     if invoice is None or not can_see(actor, invoice):
         raise not_found(number)
@@ -281,7 +390,9 @@ def timeline(session: Session, actor: Actor, number: str, now: datetime) -> dict
             }
         )
     outbox_query = select(OutboxEvent).where(
-        OutboxEvent.subject == number, OutboxEvent.status == "pending"
+        OutboxEvent.subject == number,
+        OutboxEvent.status == "pending",
+        OutboxEvent.event_type != MAIL_EVENT,  # shown below with the mail state
     )
     if own is not None:
         outbox_query = outbox_query.where(OutboxEvent.taxpayer_id == own)
@@ -295,6 +406,7 @@ def timeline(session: Session, actor: Actor, number: str, now: datetime) -> dict
                 "pending_since": event.created_at.isoformat(),
             }
         )
+    events.extend(mail.timeline_entries(session, number, mail_server))
     for form in session.scalars(
         select(RedLetterForm).where(RedLetterForm.blue_number == number).order_by(RedLetterForm.id)
     ):
@@ -313,6 +425,8 @@ def timeline(session: Session, actor: Actor, number: str, now: datetime) -> dict
     certification = None
     if invoice.cert_period is not None:
         certification = {"period": invoice.cert_period, "purpose": invoice.cert_purpose}
+    views = replicas(invoice) if replicas else []
+    lags = [view.lag_seconds for view in views if view.lag_seconds is not None]
     return {
         "number": number,
         "status": invoice.status,
@@ -320,14 +434,24 @@ def timeline(session: Session, actor: Actor, number: str, now: datetime) -> dict
         "voided_at": invoice.voided_at.isoformat() if invoice.voided_at else None,
         "certification": certification,
         "verification_checks_today": _checks_today(session, number, now),
-        "replica_lag_seconds": None,  # no read replica is configured
+        # None without replicas; else the largest lag of those that answered.
+        "replica_lag_seconds": max(lags) if lags else None,
+        "replicas": [view.as_dict() for view in views],
         "timeline": events,
     }
 
 
 def describe(diagnosis: Diagnosis, locale: str) -> dict[str, Any]:
-    return {
+    described: dict[str, Any] = {
         "code": diagnosis.code,
         "message": translate(diagnosis.message, locale, **diagnosis.params),
         "hint": translate(diagnosis.hint, locale, **diagnosis.params),
     }
+    if diagnosis.code == "REPLICA_BEHIND":  # the measurement, for programs
+        params = diagnosis.params
+        described["replica"] = {
+            "name": params["replica"],
+            "lag_seconds": params["lag_seconds"],
+            "lag_bytes": params["lag_bytes"],
+        }
+    return described

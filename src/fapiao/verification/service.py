@@ -3,9 +3,11 @@ invoices of the last five years."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,10 +19,19 @@ from fapiao.verification.models import VerificationCount
 
 
 @dataclass(frozen=True)
+class Found:
+    """What verification needs of an invoice, read wherever it is served from."""
+
+    issue_date: date
+    total_with_tax: Decimal
+    view: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Verification:
     result: str  # match | mismatch | not_found | limit_exceeded | out_of_window
     check_count: int
-    invoice: Invoice | None = None
+    view: dict[str, Any] | None = None
 
 
 def window_start(today: date, years: int) -> date:
@@ -30,9 +41,24 @@ def window_start(today: date, years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
+def in_window(day: date, now: datetime, years: int) -> bool:
+    today = local_date(now)
+    return window_start(today, years) <= day <= today
+
+
+def find(
+    session: Session, number: str, render: Callable[[Invoice], dict[str, Any]]
+) -> Found | None:
+    """The invoice `number` as verification shows it (`render`), or None."""
+    invoice = session.scalar(select(Invoice).where(Invoice.number == number))
+    if invoice is None:
+        return None
+    return Found(invoice.issue_date, invoice.total_with_tax, render(invoice))
+
+
 def verify(
-    session: Session,
-    number: str,
+    found: Found | None,
+    count_check: Callable[[], int | None],
     issue_date: date,
     total_with_tax: Decimal,
     now: datetime,
@@ -40,22 +66,34 @@ def verify(
     daily_limit: int,
     window_years: int,
 ) -> Verification:
-    today = local_date(now)
-    if issue_date < window_start(today, window_years) or issue_date > today:
+    """The answer to one check. `count_check` counts it against today's limit (a write
+    on the primary; None when the limit is reached); it runs only for an invoice that
+    exists and is in the window."""
+    if not in_window(issue_date, now, window_years):
         return Verification("out_of_window", 0)
-    invoice = session.scalar(select(Invoice).where(Invoice.number == number))
-    if invoice is None:
+    if found is None:
         return Verification("not_found", 0)
-    if invoice.issue_date < window_start(today, window_years):
+    if not in_window(found.issue_date, now, window_years):
         return Verification("out_of_window", 0)
     # Every check of an existing number counts, matched or not, so the limit also stops
     # guessing of totals.
+    count = count_check()
+    if count is None:
+        return Verification("limit_exceeded", daily_limit)
+    if found.issue_date != issue_date or found.total_with_tax != total_with_tax:
+        return Verification("mismatch", count)
+    return Verification("match", count, found.view)
+
+
+def count_check(session: Session, number: str, now: datetime, daily_limit: int) -> int | None:
+    """Count one check of `number` today; None (and nothing counted) at the limit."""
+    today = local_date(now)
     session.execute(
         insert_ignore(
             session, VerificationCount, {"invoice_number": number, "day": today, "count": 0}
         )
     )
-    count = session.execute(
+    return session.execute(
         update(VerificationCount)
         .where(
             VerificationCount.invoice_number == number,
@@ -65,11 +103,6 @@ def verify(
         .values(count=VerificationCount.count + 1)
         .returning(VerificationCount.count)
     ).scalar_one_or_none()
-    if count is None:
-        return Verification("limit_exceeded", daily_limit)
-    if invoice.issue_date != issue_date or invoice.total_with_tax != total_with_tax:
-        return Verification("mismatch", count)
-    return Verification("match", count, invoice)
 
 
 def checks_today(session: Session, number: str, now: datetime) -> int:

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from fapiao.accounts.service import Actor
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
+from fapiao.http.responses import JSONResponse
 from fapiao.kit.errors import N_, Forbidden
 from fapiao.webhooks import service
 from fapiao.webhooks.models import Delivery, DeliveryAttempt, Webhook

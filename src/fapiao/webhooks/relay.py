@@ -1,5 +1,5 @@
 """The relay loop: fan out and claim, send on a small pool of threads, record — until
-stopped.
+stopped; and, between passes, the buyers' e-mail notices.
 
 One write transaction fans out new events and claims due deliveries; the claimed
 deliveries are sent concurrently; the outcomes that are in are recorded together in one
@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
+from fapiao.mail.relay import MailSender
 from fapiao.platform import Platform
 from fapiao.webhooks import service
 
@@ -27,6 +29,7 @@ GRACE_SECONDS = 0.05
 class Relay:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        self.mail = MailSender(platform)
         settings = platform.settings
         self.threads = settings.relay_send_threads
         # No more in flight than the threads can send within the lease even if every
@@ -114,7 +117,8 @@ class Relay:
 
     def run_forever(self) -> None:
         poll = self.platform.settings.relay_poll_seconds
-        found = False
+        found = mail_busy = False
+        mailed_at = 0.0
         while not self._stop.is_set():
             try:
                 done: dict[str, int] = {}
@@ -127,7 +131,17 @@ class Relay:
             except Exception:  # the next pass tries again; an outcome that could not be
                 log.exception("relay pass failed")  # recorded is sent again after its lease
                 busy = found = False
-            if not busy and not done.get("events"):
+            # The mail pass opens a write transaction: no more often than the poll
+            # interval unless it had something to do last time.
+            if mail_busy or time.monotonic() - mailed_at >= poll:
+                mailed_at = time.monotonic()
+                try:
+                    mailed = self.mail.run_once()
+                except Exception:
+                    log.exception("mail pass failed")
+                    mailed = {}
+                mail_busy = bool(mailed.get("queued") or mailed.get("sent"))
+            if not busy and not found and not mail_busy:
                 self._stop.wait(poll)
 
     def start(self) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from fapiao.db import UTCDateTime
 from fapiao.kit.errors import N_, NotFound, invalid
+from fapiao.mail.models import MAIL_EVENT
 from fapiao.outbox.models import OutboxEvent
 from fapiao.webhooks.models import EVENT_TYPES, Delivery, DeliveryAttempt, Webhook
 
@@ -131,7 +132,10 @@ def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
         select(Webhook.id, Webhook.taxpayer_id, Webhook.events).where(Webhook.active.is_(True))
     ):
         hooks.setdefault(taxpayer_id, []).append((webhook_id, set(chosen.split())))
-    unheard = update(OutboxEvent).where(OutboxEvent.status == "pending")
+    # Buyers' e-mail notices are the mail sender's (fapiao.mail), never a webhook's.
+    unheard = update(OutboxEvent).where(
+        OutboxEvent.status == "pending", OutboxEvent.event_type != MAIL_EVENT
+    )
     if hooks:
         unheard = unheard.where(OutboxEvent.taxpayer_id.not_in(list(hooks)))
     result = session.execute(
@@ -144,7 +148,11 @@ def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
         return closed
     query = (
         select(OutboxEvent)
-        .where(OutboxEvent.status == "pending", OutboxEvent.taxpayer_id.in_(list(hooks)))
+        .where(
+            OutboxEvent.status == "pending",
+            OutboxEvent.event_type != MAIL_EVENT,
+            OutboxEvent.taxpayer_id.in_(list(hooks)),
+        )
         .order_by(OutboxEvent.id)
         .limit(limit)
     )
@@ -397,7 +405,11 @@ def record_all(
 def has_work(session: Session, now: datetime) -> bool:
     """Whether an event waits for fan-out or a delivery is due: a read-only look the
     relay takes before it opens a write transaction."""
-    event = select(OutboxEvent.id).where(OutboxEvent.status == "pending").limit(1)
+    event = (
+        select(OutboxEvent.id)
+        .where(OutboxEvent.status == "pending", OutboxEvent.event_type != MAIL_EVENT)
+        .limit(1)
+    )
     due = (
         select(Delivery.id)
         .where(
