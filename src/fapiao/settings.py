@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
     webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
-    relay_poll_seconds: float = Field(default=0.5, gt=0)
+    relay_poll_seconds: float = Field(default=0.1, gt=0)
+    relay_send_threads: int = Field(default=8, ge=1, le=64)
     relay_lease_seconds: float = Field(default=60.0, gt=0)
     # Webhooks may call addresses inside the platform's own network (tests, intranets).
     webhook_allow_private: bool = False

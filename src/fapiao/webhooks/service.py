@@ -24,11 +24,13 @@ import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from fapiao.db import UTCDateTime
 from fapiao.kit.errors import N_, NotFound, invalid
 from fapiao.mail.models import MAIL_EVENT
 from fapiao.outbox.models import OutboxEvent
@@ -123,30 +125,33 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 
 def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
     """Pending outbox events → one delivery per matching active subscription. Events of
-    taxpayers with no subscription are closed with one UPDATE (nobody to tell)."""
-    subscribed = set(
-        session.scalars(select(Webhook.taxpayer_id).where(Webhook.active.is_(True)).distinct())
-    )
+    taxpayers with no subscription are closed with one UPDATE (nobody to tell). A few
+    statements whatever the number of events: the relay runs this many times a second."""
+    hooks: dict[int, list[tuple[int, set[str]]]] = {}
+    for webhook_id, taxpayer_id, chosen in session.execute(
+        select(Webhook.id, Webhook.taxpayer_id, Webhook.events).where(Webhook.active.is_(True))
+    ):
+        hooks.setdefault(taxpayer_id, []).append((webhook_id, set(chosen.split())))
     # Buyers' e-mail notices are the mail sender's (fapiao.mail), never a webhook's.
     unheard = update(OutboxEvent).where(
         OutboxEvent.status == "pending", OutboxEvent.event_type != MAIL_EVENT
     )
-    if subscribed:
-        unheard = unheard.where(OutboxEvent.taxpayer_id.not_in(subscribed))
+    if hooks:
+        unheard = unheard.where(OutboxEvent.taxpayer_id.not_in(list(hooks)))
     result = session.execute(
         unheard.values(status="no_consumer", delivered_at=now).execution_options(
             synchronize_session=False
         )
     )
-    closed = getattr(result, "rowcount", 0)
-    if not subscribed:
-        return int(closed or 0)
+    closed = int(getattr(result, "rowcount", 0) or 0)
+    if not hooks:
+        return closed
     query = (
         select(OutboxEvent)
         .where(
             OutboxEvent.status == "pending",
             OutboxEvent.event_type != MAIL_EVENT,
-            OutboxEvent.taxpayer_id.in_(subscribed),
+            OutboxEvent.taxpayer_id.in_(list(hooks)),
         )
         .order_by(OutboxEvent.id)
         .limit(limit)
@@ -154,36 +159,33 @@ def fan_out(session: Session, now: datetime, limit: int = 500) -> int:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     events = session.scalars(query).all()
-    hooks: dict[int, list[Webhook]] = {}
-    rows = []
-    for event in events:
-        if event.taxpayer_id not in hooks:
-            hooks[event.taxpayer_id] = list(
-                session.scalars(
-                    select(Webhook).where(
-                        Webhook.taxpayer_id == event.taxpayer_id, Webhook.active.is_(True)
-                    )
-                )
-            )
-        for webhook in hooks[event.taxpayer_id]:
-            if event.event_type in webhook.events.split():
-                rows.append(
-                    Delivery(
-                        webhook_id=webhook.id,
-                        event_id=event.event_id,
-                        event_type=event.event_type,
-                        subject=event.subject,
-                        payload=_body(event),
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-        event.status = "dispatched"
-        event.delivered_at = now
-    session.add_all(rows)
-    return int(closed or 0) + len(events)
+    if not events:
+        return closed
+    rows = [
+        {
+            "webhook_id": webhook_id,
+            "event_id": event.event_id,
+            "event_type": event.event_type,
+            "subject": event.subject,
+            "payload": _body(event),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for event in events
+        for webhook_id, types in hooks[event.taxpayer_id]
+        if event.event_type in types
+    ]
+    if rows:
+        session.execute(insert(Delivery), rows)
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_([event.id for event in events]))
+        .values(status="dispatched", delivered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return closed + len(events)
 
 
 def _body(event: OutboxEvent) -> str:
@@ -214,7 +216,16 @@ class Claimed:
 def claim(session: Session, now: datetime, lease_seconds: float, limit: int = 20) -> list[Claimed]:
     """Lease the due deliveries (a lease that ran out — its relay died — is due again)."""
     query = (
-        select(Delivery, Webhook)
+        select(
+            Delivery.id,
+            Delivery.attempts,
+            Delivery.event_id,
+            Delivery.event_type,
+            Delivery.payload,
+            Webhook.id,
+            Webhook.url,
+            Webhook.secret,
+        )
         .join(Webhook, Webhook.id == Delivery.webhook_id)
         .where(
             Delivery.status == "pending",
@@ -226,23 +237,21 @@ def claim(session: Session, now: datetime, lease_seconds: float, limit: int = 20
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Delivery, skip_locked=True)
-    claimed = []
-    for delivery, webhook in session.execute(query).all():
-        delivery.attempts += 1
-        delivery.lease_until = now + timedelta(seconds=lease_seconds)
-        claimed.append(
-            Claimed(
-                delivery.id,
-                webhook.id,
-                webhook.url,
-                webhook.secret,
-                delivery.event_id,
-                delivery.event_type,
-                delivery.payload.encode(),
-                delivery.attempts,
-            )
+    rows = session.execute(query).all()
+    if not rows:
+        return []
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([row[0] for row in rows]))
+        .values(attempts=Delivery.attempts + 1, lease_until=now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
+    return [
+        Claimed(
+            delivery_id, webhook_id, url, secret, event_id, event_type, payload.encode(), tries + 1
         )
-    return claimed
+        for delivery_id, tries, event_id, event_type, payload, webhook_id, url, secret in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -305,6 +314,114 @@ def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
+_RECORD = (
+    update(Delivery.__table__)  # type: ignore[arg-type]
+    .where(Delivery.__table__.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        lease_until=None,
+        last_status=bindparam("b_last_status"),
+        last_error=bindparam("b_last_error"),
+        delivered_at=func.coalesce(
+            bindparam("b_delivered_at", type_=UTCDateTime()), Delivery.__table__.c.delivered_at
+        ),
+        next_attempt_at=func.coalesce(
+            bindparam("b_next_attempt_at", type_=UTCDateTime()),
+            Delivery.__table__.c.next_attempt_at,
+        ),
+    )
+)
+
+
+def record_all(
+    session: Session,
+    outcomes: list[tuple[Claimed, Outcome]],
+    now: datetime,
+    *,
+    max_attempts: int,
+    base: float,
+    cap: float,
+) -> list[str]:
+    """Store attempts; the deliveries' new statuses, in order. An attempt whose lease was
+    taken over meanwhile (another relay claimed the delivery again) only goes in the log.
+    Three statements whatever the number: the rows are locked in id order (so relays
+    recording at once never wait on each other in a circle), the log is appended, the
+    deliveries are updated."""
+    if not outcomes:
+        return []
+    ids = sorted({item.delivery_id for item, _ in outcomes})
+    locked = session.execute(
+        select(Delivery.id, Delivery.status, Delivery.attempts)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.id)
+        .with_for_update()
+    ).all()
+    current = {delivery_id: (status, tries) for delivery_id, status, tries in locked}
+    log: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    statuses: list[str] = []
+    for item, outcome in outcomes:
+        if item.delivery_id not in current:
+            statuses.append("gone")
+            continue
+        log.append(
+            {
+                "delivery_id": item.delivery_id,
+                "webhook_id": item.webhook_id,
+                "attempt": item.attempt,
+                "attempted_at": now,
+                "status_code": outcome.status_code,
+                "latency_ms": outcome.latency_ms,
+                "error": outcome.error,
+            }
+        )
+        if current[item.delivery_id] != ("pending", item.attempt):
+            statuses.append("superseded")
+            continue
+        change: dict[str, Any] = {
+            "b_id": item.delivery_id,
+            "b_last_status": outcome.status_code,
+            "b_last_error": outcome.error,
+            "b_delivered_at": None,
+            "b_next_attempt_at": None,
+        }
+        if outcome.ok:
+            change.update(b_status="delivered", b_delivered_at=now)
+        elif item.attempt >= max_attempts:
+            change.update(b_status="dead")
+        else:
+            wait = backoff(item.attempt, base, cap)
+            change.update(b_status="pending", b_next_attempt_at=now + timedelta(seconds=wait))
+        # Twice in one batch can only be a superseded try; the current one is final.
+        current[item.delivery_id] = (str(change["b_status"]), -1)
+        changes.append(change)
+        statuses.append(str(change["b_status"]))
+    session.execute(insert(DeliveryAttempt), log)
+    if changes:
+        session.connection().execute(_RECORD, changes)
+    return statuses
+
+
+def has_work(session: Session, now: datetime) -> bool:
+    """Whether an event waits for fan-out or a delivery is due: a read-only look the
+    relay takes before it opens a write transaction."""
+    event = (
+        select(OutboxEvent.id)
+        .where(OutboxEvent.status == "pending", OutboxEvent.event_type != MAIL_EVENT)
+        .limit(1)
+    )
+    due = (
+        select(Delivery.id)
+        .where(
+            Delivery.status == "pending",
+            Delivery.next_attempt_at <= now,
+            (Delivery.lease_until.is_(None)) | (Delivery.lease_until < now),
+        )
+        .limit(1)
+    )
+    return session.scalar(event) is not None or session.scalar(due) is not None
+
+
 def record(
     session: Session,
     item: Claimed,
@@ -315,36 +432,12 @@ def record(
     base: float,
     cap: float,
 ) -> str:
-    """Store an attempt; returns the delivery's new status. An attempt whose lease was
-    taken over meanwhile (another relay claimed the delivery again) only goes in the log."""
-    delivery = session.get(Delivery, item.delivery_id, with_for_update=True)
-    if delivery is None:
-        return "gone"
-    current = delivery.status == "pending" and delivery.attempts == item.attempt
-    session.add(
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            webhook_id=item.webhook_id,
-            attempt=item.attempt,
-            attempted_at=now,
-            status_code=outcome.status_code,
-            latency_ms=outcome.latency_ms,
-            error=outcome.error,
-        )
+    """`record_all` of one attempt: the delivery's new status, "superseded" when its lease
+    was taken over meanwhile, "gone" when it no longer exists."""
+    (status,) = record_all(
+        session, [(item, outcome)], now, max_attempts=max_attempts, base=base, cap=cap
     )
-    if not current:
-        return "superseded"
-    delivery.lease_until = None
-    delivery.last_status = outcome.status_code
-    delivery.last_error = outcome.error
-    if outcome.ok:
-        delivery.status = "delivered"
-        delivery.delivered_at = now
-    elif delivery.attempts >= max_attempts:
-        delivery.status = "dead"
-    else:
-        delivery.next_attempt_at = now + timedelta(seconds=backoff(delivery.attempts, base, cap))
-    return delivery.status
+    return status
 
 
 def delivery_not_found(delivery_id: int) -> NotFound:
