@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from fapiao import consistency
 from fapiao.db import Database
+from fapiao.ledger import service as ledger
 
 T = TypeVar("T")
 Job = Callable[[Session], Any]
@@ -195,8 +196,10 @@ class GroupCommit:
         outcomes: list[Any] = []
         try:
             with self._database.transaction() as session:
+                ledger.defer_appends(session)  # the ledger head: locked once, last
                 for group in _groups(jobs):
                     outcomes.extend(_run_group(session, group))
+                ledger.flush_deferred(session)
         except Exception as exc:  # BEGIN or COMMIT failed: nothing is durable
             log.warning("group commit of %d jobs failed: %r", len(jobs), exc)
             return [
@@ -233,11 +236,13 @@ def _run_group(session: Session, group: list[Job]) -> list[Any]:
     `run_batch`; if that raises, every job runs again alone in a savepoint of its own."""
     run_batch = getattr(type(group[0]), "run_batch", None)
     if run_batch is not None and len(group) > 1:
+        mark = ledger.deferred_mark(session)
         try:
             with session.begin_nested():
                 results = run_batch(session, group)
             return list(results)
         except Exception as exc:  # handled below, job by job
+            ledger.drop_deferred(session, mark)
             log.info(
                 "batch of %d %s jobs retried one by one: %r",
                 len(group),
@@ -246,10 +251,12 @@ def _run_group(session: Session, group: list[Job]) -> list[Any]:
             )
     outcomes: list[Any] = []
     for job in group:
+        mark = ledger.deferred_mark(session)
         try:
             with session.begin_nested():
                 result = job(session)
         except Exception as exc:  # handed to the caller
+            ledger.drop_deferred(session, mark)
             outcomes.append(exc)
         else:
             outcomes.append(result)

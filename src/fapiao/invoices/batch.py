@@ -212,14 +212,15 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             }
             if connection.execute(CHARGE_CREDIT, values).scalar_one_or_none() is None:
                 raise CreditRace(slot)
-        # Last: the ledger head is locked from here to the commit.
+        # Last: the ledger entries (appended, under the head lock, just before the commit
+        # when group commit defers them; see ledger.defer_appends).
         documents = [
             ledger.invoice_document(row, lines, jobs[i].prepared.seller_id)
             for i, row, lines in zip(accepted, invoice_rows, line_rows, strict=True)
         ]
-        recorded = ledger.append(session, documents, jobs[0].signer)
-        for i, row, lines, entry in zip(accepted, invoice_rows, line_rows, recorded, strict=True):
-            results[i] = service.Issued(invoice_row=row, line_rows=lines, receipt=entry.receipt)
+        receipts = ledger.append_or_defer(session, documents, jobs[0].signer)
+        for i, row, lines, receipt in zip(accepted, invoice_rows, line_rows, receipts, strict=True):
+            results[i] = service.Issued(invoice_row=row, line_rows=lines, receipt=receipt)
 
     # 5. Twins answer with their first's invoice (or its refusal).
     for index, first in twins:

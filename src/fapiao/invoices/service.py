@@ -292,8 +292,8 @@ def write_issue(
     _insert_invoice(session, invoice_row, line_rows, buyer_id, now)
     consume_credit(session, seller, month_key(prepared.issue_date), prepared.totals.amount)
     document = ledger.invoice_document(invoice_row, line_rows, seller_id)
-    (recorded,) = ledger.append(session, [document], signer)
-    return Issued(invoice_row=invoice_row, line_rows=line_rows, receipt=recorded.receipt)
+    (receipt,) = ledger.append_or_defer(session, [document], signer)
+    return Issued(invoice_row=invoice_row, line_rows=line_rows, receipt=receipt)
 
 
 # Built once: SQLAlchemy caches the compiled form, where a statement built per call costs

@@ -189,6 +189,55 @@ def append(
     return recorded
 
 
+_DEFERRED = "fapiao.ledger.deferred"
+
+
+def defer_appends(session: Session) -> None:
+    """From now on in this transaction, `append_or_defer` keeps its documents, and
+    `flush_deferred` appends them all just before the commit. Group commit does this, so
+    a transaction that writes many jobs locks the ledger head once, as its very last
+    lock: a job never holds the head while it locks a credit row, which could deadlock
+    with another process's batch that locked that row first."""
+    session.info[_DEFERRED] = []
+
+
+def append_or_defer(
+    session: Session, documents: Sequence[Document], signer: Signer | None
+) -> list[dict[str, Any] | None]:
+    """The receipts of `documents` (None where nothing is signed). When appends are
+    deferred, each receipt is an empty dict that `flush_deferred` fills in place."""
+    pending = session.info.get(_DEFERRED)
+    if pending is None:
+        return [entry.receipt for entry in append(session, documents, signer)]
+    receipts: list[dict[str, Any] | None] = [
+        {} if document.receipt is not None and signer is not None else None
+        for document in documents
+    ]
+    pending.append((list(documents), signer, receipts))
+    return receipts
+
+
+def deferred_mark(session: Session) -> int:
+    """Where the deferred documents end now; see `drop_deferred`."""
+    return len(session.info.get(_DEFERRED, ()))
+
+
+def drop_deferred(session: Session, mark: int) -> None:
+    """Forget documents deferred after `mark`: their savepoint was rolled back."""
+    pending = session.info.get(_DEFERRED)
+    if pending is not None:
+        del pending[mark:]
+
+
+def flush_deferred(session: Session) -> None:
+    """Append every deferred document, in the order deferred, and fill their receipts."""
+    pending = session.info.pop(_DEFERRED, None)
+    for documents, signer, receipts in pending or ():
+        for entry, receipt in zip(append(session, documents, signer), receipts, strict=True):
+            if receipt is not None and entry.receipt is not None:
+                receipt.update(entry.receipt)
+
+
 def record(
     session: Session,
     kind: str,
