@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import httpx2
 import pytest
@@ -102,13 +106,34 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.timeout(120)
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    numbers: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Receiver.numbers.append(json.loads(body)["data"]["number"])
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
 def test_serve_with_two_processes_issues_and_stops_cleanly(tmp_path: Path) -> None:
+    """Two server processes share the port; a third runs the relay, whose webhook
+    deliveries arrive; all of them stop with the supervisor."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("FAPIAO_")}
+    env["FAPIAO_WEBHOOK_ALLOW_PRIVATE"] = "true"  # the receiver listens on 127.0.0.1
+    env["FAPIAO_RELAY_POLL_SECONDS"] = "0.1"
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
     data = tmp_path / "data"
     for args in (
         ("taxpayer", "add", "--tax-id", "91110108551385082Q", "--name", "北京示例科技有限公司"),
         ("taxpayer", "add", "--tax-id", "91110105MA01ABCD13", "--name", "北京样例贸易有限公司"),
         ("user", "add", "--username", "clerk", "--password", PASSWORD, "--role", "clerk",
+         "--taxpayer", "91110108551385082Q"),
+        ("user", "add", "--username", "admin", "--password", PASSWORD, "--role", "admin",
          "--taxpayer", "91110108551385082Q"),
     ):  # fmt: skip
         done = _cli(data, *args, env=env)
@@ -132,7 +157,24 @@ def test_serve_with_two_processes_issues_and_stops_cleanly(tmp_path: Path) -> No
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
                 assert time.monotonic() < deadline, "server did not answer"
                 time.sleep(0.2)
+        admin = httpx2.post(
+            f"{base}/api/v1/auth/token",
+            data={"username": "admin", "password": PASSWORD},
+            timeout=5,
+        ).json()["access_token"]
+        hook = httpx2.post(
+            f"{base}/api/v1/webhooks",
+            json={
+                "url": f"http://127.0.0.1:{receiver.server_address[1]}/hook",
+                "events": ["invoice.issued"],
+                "secret": "s" * 32,
+            },
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=10,
+        )
+        assert hook.status_code == 201, hook.text
         servers = [pid for pid in _children(server.pid) if _children(pid) == []]
+        names = {Path(f"/proc/{pid}/comm").read_text().strip() for pid in servers}
         numbers = set()
         for _ in range(12):  # a new connection each time: the kernel picks the process
             response = httpx2.post(
@@ -144,10 +186,16 @@ def test_serve_with_two_processes_issues_and_stops_cleanly(tmp_path: Path) -> No
             assert response.status_code == 201, response.text
             numbers.add(response.json()["number"])
         assert len(numbers) == 12
-        assert len(servers) >= 2  # two server processes (and multiprocessing's tracker)
+        assert len(servers) >= 3  # two servers, the job process (and the tracker)
+        deadline = time.monotonic() + 30
+        while set(_Receiver.numbers) != numbers:  # delivered by the job process's relay
+            assert time.monotonic() < deadline, (sorted(_Receiver.numbers), names)
+            time.sleep(0.1)
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()
+    receiver.shutdown()
+    receiver.server_close()
     assert server.returncode == 0, output
     assert "2 server processes" in output
     deadline = time.monotonic() + 10  # multiprocessing's tracker leaves just after

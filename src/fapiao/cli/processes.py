@@ -95,22 +95,51 @@ def serve_one(
         platform.close()
 
 
+def run_jobs(settings: Settings) -> None:
+    """The job process of `supervise`: the webhook and mail relay and the scheduled jobs,
+    on a Platform of its own, until SIGTERM (or the supervisor's death)."""
+    _die_with_parent()
+    from fapiao.platform import build_platform
+    from fapiao.worker import create_worker
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    platform = build_platform(settings)
+    worker = create_worker(platform)
+    tune_garbage_collector()
+    worker.start()
+    try:
+        stop.wait()
+    finally:
+        worker.stop()
+        platform.close()
+
+
 def supervise(
     settings: Settings, host: str, port: int, *, workers: int, jobs: bool, access_log: bool
 ) -> None:
+    """`workers` server processes sharing the port and, with `jobs`, one more process for
+    the relay and the scheduled jobs. The relay in a process of its own waits for the
+    database and for receivers without taking turns for the GIL with a busy event loop,
+    which kept webhook delivery at 200 invoices/s above a second at p99 on PostgreSQL."""
     context = multiprocessing.get_context("spawn")
     stopping = threading.Event()
 
     started: dict[int, float] = {}
+    job_index = workers  # the job process comes after the servers
 
     def start(index: int) -> BaseProcess:
         started[index] = time.monotonic()
-        process = context.Process(
-            target=serve_one,
-            args=(settings, host, port),
-            kwargs={"jobs": jobs and index == 0, "access_log": access_log, "reuse_port": True},
-            name=f"fapiao-server-{index}",
-        )
+        if index == job_index:
+            process = context.Process(target=run_jobs, args=(settings,), name="fapiao-jobs")
+        else:
+            process = context.Process(
+                target=serve_one,
+                args=(settings, host, port),
+                kwargs={"jobs": False, "access_log": access_log, "reuse_port": True},
+                name=f"fapiao-server-{index}",
+            )
         process.start()
         return process
 
@@ -118,16 +147,16 @@ def supervise(
         stopping.set()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    children = [start(index) for index in range(workers)]
+    children = [start(index) for index in range(workers + (1 if jobs else 0))]
     try:
         while not stopping.wait(0.5):
             for index, process in enumerate(children):
                 if not process.is_alive():
                     if time.monotonic() - started[index] < EARLY_EXIT_SECONDS:
-                        raise ServerFailed(
-                            f"server process {index} exited at start-up ({process.exitcode})"
-                        )
-                    print(f"fapiao: server process {index} exited ({process.exitcode}); restarting")
+                        what = "job process" if index == job_index else f"server process {index}"
+                        raise ServerFailed(f"{what} exited at start-up ({process.exitcode})")
+                    what = "job process" if index == job_index else f"server process {index}"
+                    print(f"fapiao: {what} exited ({process.exitcode}); restarting")
                     time.sleep(RESTART_DELAY_SECONDS)
                     children[index] = start(index)
     finally:
