@@ -224,6 +224,18 @@ def test_receipt_verify_offline_and_beside_the_platform(world: World, tmp_path: 
     unreadable = cli(world, tmp_path, "receipt", "verify", str(garbage))
     assert unreadable.exit_code == 2 and "Cannot read" in unreadable.output
 
+    # Away from any platform data and without --key: said so, and nothing is created.
+    elsewhere = tmp_path / "elsewhere"
+    lonely = CliRunner().invoke(
+        app,
+        ["--lang", "en", "--data-dir", str(elsewhere), "receipt", "verify", str(receipt_file)],
+        obj=CliState(),
+        env={"FAPIAO_DATABASE_URL": ""},
+    )
+    assert lonely.exit_code == 2, lonely.output
+    assert "No platform data in" in lonely.output and "--key" in lonely.output
+    assert not elsewhere.exists()
+
 
 def test_ledger_check_command_and_key_rotation(world: World, tmp_path: Path) -> None:
     first = issue(world)

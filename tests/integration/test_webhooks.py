@@ -269,6 +269,16 @@ def test_a_broken_url_or_an_internal_address_never_stalls_other_deliveries(
     ).json()[0]
     assert refused["status"] == "pending" and "non-public address" in refused["last_error"]
     assert len(receiver.accepted()) == 1  # only the first invoice reached the receiver
+    # And a new subscription to an internal address is refused at once, with its field.
+    for url in (receiver.url, "http://localhost:8080/hook", "http://10.1.2.3/hook"):
+        answer = subscribe(world, "seller_admin", url, ["invoice.issued"])
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0] == {
+            "field": "url",
+            "code": "WEBHOOK_URL_NOT_PUBLIC",
+            "message": answer.json()["errors"][0]["message"],
+        }
+        assert url.split("/")[2].split(":")[0] in answer.json()["errors"][0]["message"]
 
 
 def test_a_late_result_of_a_lease_taken_over_only_goes_in_the_log(world: World) -> None:

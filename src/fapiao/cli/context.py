@@ -31,6 +31,15 @@ class CliState:
             err_console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
 
+    def existing_data(self) -> bool:
+        """Whether there is a platform to open: a server database, or an embedded one
+        that already exists (opening a missing one would create it)."""
+        if self._platform is not None:
+            return True
+        settings = self.settings()
+        url = settings.effective_database_url
+        return not settings.is_sqlite or Path(url.removeprefix("sqlite:///")).exists()
+
     def platform(self) -> Platform:
         if self._platform is None:
             self._platform = build_platform(self.settings())

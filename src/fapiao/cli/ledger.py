@@ -91,6 +91,21 @@ def verify(
         keys = _read_json(key, cli.locale).get("keys", [])
         problem = signing.verify(receipt, keys)
     else:
+        if not cli.existing_data():
+            # No platform here: say so, rather than create an empty one with keys of its own.
+            err_console.print(
+                "[red]"
+                + translate(
+                    N_(
+                        "No platform data in {path}: run beside the platform's data "
+                        "directory (--data-dir), or pass the published keys with --key."
+                    ),
+                    cli.locale,
+                    path=str(cli.settings().data_dir),
+                )
+                + "[/red]"
+            )
+            raise typer.Exit(2)
         platform = cli.platform()
         with platform.database.transaction(write=False) as session:
             problem = signing.verify(receipt, signing.published_keys(session))

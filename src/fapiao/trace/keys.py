@@ -23,8 +23,9 @@ from fapiao.trace.service import Diagnosis, describe
 # What to fix, by the code of the latest refusal (or one of its field errors).
 HINTS = {
     "CREDIT_LIMIT_EXCEEDED": N_(
-        "This month's credit limit is used up. Ask the tax bureau to raise it, or issue "
-        "when next month's credit starts; then send the request again with the same key."
+        "The invoice's amount before tax is more than this month's remaining credit (the "
+        "refusal says how much is left). Issue a smaller invoice, ask the tax bureau to "
+        "raise the limit, or wait for next month's credit; then send the request again."
     ),
     "BUYER_NAME_MISMATCH": N_(
         "A registered buyer must be named exactly as registered for its tax ID (the "
@@ -38,7 +39,8 @@ HINTS = {
 }
 FIX_FIELDS = N_(
     "Correct what the latest refusal names and send the request again with the same key: "
-    "a refused request used no invoice number and no credit."
+    "a refused request issued nothing and used no credit (the invoice number it had been "
+    "given is left unused, so numbers can have gaps)."
 )
 
 

@@ -115,7 +115,13 @@ def create_webhook(body: WebhookIn, platform: PlatformDep, actor: ActorDep) -> J
     taxpayer_id = require_admin(actor)
     with platform.database.transaction() as session:
         webhook = service.subscribe(
-            session, taxpayer_id, body.url, body.events, body.secret, platform.clock.now()
+            session,
+            taxpayer_id,
+            body.url,
+            body.events,
+            body.secret,
+            platform.clock.now(),
+            allow_private=platform.settings.webhook_allow_private,
         )
         return JSONResponse(_webhook(webhook, secret=True), status_code=201)
 

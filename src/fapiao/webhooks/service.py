@@ -88,10 +88,25 @@ def subscribe(
     events: list[str],
     secret: str | None,
     now: datetime,
+    allow_private: bool = False,
 ) -> Webhook:
+    url = check_url(url)
+    if not allow_private:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if refused_address(parts.hostname or "", port) is not None:
+            raise invalid(
+                "url",
+                "WEBHOOK_URL_NOT_PUBLIC",
+                N_(
+                    "The address must be reachable on the public internet: {host} is a "
+                    "private, loopback or unknown address."
+                ),
+                host=parts.hostname,
+            )
     webhook = Webhook(
         taxpayer_id=taxpayer_id,
-        url=check_url(url),
+        url=url,
         events=" ".join(check_events(events)),
         secret=secret or secrets.token_urlsafe(32),
         active=True,
