@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, String, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -273,6 +274,8 @@ class Database:
             return None
         try:
             with self._autocommit.connect() as connection:
+                # The write position: past the commit record once a commit has returned
+                # (synchronous_commit on, the default; with it off a token could be early).
                 position = connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
         except DBAPIError as exc:  # the commit stands; only the token is missing
             log.warning("WAL position not available after a commit: %s", exc.orig)
@@ -296,6 +299,10 @@ class Database:
         for replica in self.replicas.candidates():
             try:
                 answered, result = self._read_on(replica, work, after, state)
+            except PoolTimeout as exc:  # the replica's pool is full: busy, not down
+                log.warning("no free connection to %s, trying elsewhere: %s", replica.name, exc)
+                self.replicas.count_fallback(replica, "error")
+                continue
             except DBAPIError as exc:
                 if isinstance(exc, OperationalError | InterfaceError) and (
                     getattr(exc.orig, "sqlstate", None) != _RECOVERY_CONFLICT

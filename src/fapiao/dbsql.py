@@ -51,6 +51,8 @@ class BulkInsert:
         if not rows:
             return
         names = tuple(rows[0])
+        if any(len(row) != len(names) for row in rows):
+            raise ValueError(f"rows for {self.table.name} name different columns")
         sql, processors = self._prepare(connection.dialect, names)
         pairs = list(zip(names, processors, strict=True))
         params = [

@@ -480,3 +480,28 @@ def test_jobs_sent_one_by_one_lock_the_ledger_head_once_and_last(
 
         checked = ledger.check(session, load)
         assert checked.problem is None and checked.entries == 3
+
+
+def test_a_repeated_key_in_a_batch_sent_one_by_one_gets_the_first_ones_receipt(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: with ledger appends deferred to the commit, the second request of
+    a key, answered from the first's invoice in the same transaction, got no receipt."""
+    from fapiao.invoices import batch
+
+    def failing(session: Session, jobs: Any) -> Any:
+        raise RuntimeError("simulated: the batch write failed")
+
+    monkeypatch.setattr(batch, "_write_batch", failing)
+    platform = world.platform
+    twins = []
+    for _ in range(2):
+        unsigned = job(world, request("30.00"), key="twin-key")
+        twins.append(IssueJob(unsigned.prepared, unsigned.number, platform.signer))
+    with one_batch(platform):
+        futures = [submit(world, item) for item in twins]
+    first, second = (future.result(10) for future in futures)
+    assert second.earlier is not None
+    assert first.result()[0].number == second.result()[0].number
+    assert first.receipt and first.receipt["signature"]
+    assert second.receipt == first.receipt

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -348,3 +349,37 @@ def test_cli_exit_codes_and_report(world: World, tmp_path: Path) -> None:
         cli(world, "reconcile", str(tmp_path / "none.csv"), "--taxpayer", SELLER_ID).exit_code == 2
     )
     assert cli(world, "reconcile", "--internal").exit_code == 0
+
+
+def test_uploaded_formulas_stay_text_and_damaged_workbooks_are_refused(world: World) -> None:
+    """Found in review: a cell such as =HYPERLINK(…) in the list came back as a live
+    formula in the report; a workbook damaged inside its zip answered 500."""
+    row = issue(world)
+    formula = '=HYPERLINK("http://example.invalid","x")'
+    content = csv_bytes(EN, [row, [formula, row[1], row[2], row[3]]])
+    answer = upload(world, content, "=evil.csv")
+    assert answer.status_code == 201, answer.text
+    book = report(world, answer.json()["id"])
+    cells = [cell for sheet in book.worksheets for r in sheet.iter_rows() for cell in r]
+    assert not any(cell.data_type == "f" for cell in cells)
+    texts = [str(cell.value) for cell in cells if isinstance(cell.value, str)]
+    assert "'" + formula in texts and "'=evil.csv" in texts
+
+    good = io.BytesIO()
+    made = openpyxl.Workbook()
+    made.active.append(EN)
+    made.active.append(row)
+    made.save(good)
+    damaged = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(good.getvalue())) as source,
+        zipfile.ZipFile(damaged, "w") as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) // 2]  # cut off in the middle of the XML
+            target.writestr(item, data)
+    refused = upload(world, damaged.getvalue(), "list.xlsx")
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "FILE_UNREADABLE"

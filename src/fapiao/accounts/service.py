@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import json
@@ -133,7 +132,9 @@ def issue_token(user: User, secret: str, now: datetime, ttl: timedelta) -> str:
 
 def read_token(token: str, secret: str, now: datetime) -> int:
     """The user id of a valid, unexpired token; 401 otherwise."""
-    claims = _verified_claims(token, secret)
+    # Our tokens are about 120 characters; anything much longer is refused unread, so
+    # junk cannot fill the cache below.
+    claims = _verified_claims(token, secret) if len(token) <= _MAX_TOKEN else None
     if claims is None or claims[1] < now.timestamp():
         raise Unauthorized(
             "TOKEN_INVALID", N_("Sign in again: the access token is invalid or expired.")
@@ -141,10 +142,26 @@ def read_token(token: str, secret: str, now: datetime) -> int:
     return claims[0]
 
 
-@functools.lru_cache(maxsize=4096)
+_MAX_TOKEN = 512
+_VERIFIED: dict[tuple[str, str], tuple[int, int]] = {}
+
+
 def _verified_claims(token: str, secret: str) -> tuple[int, int] | None:
-    """(user id, expiry) of a token whose signature holds, else None. Remembered: a client
-    sends the same token with every request, and checking it is pure."""
+    """(user id, expiry) of a token whose signature holds, else None. Verified tokens are
+    remembered (a client sends the same one with every request, and checking it is pure);
+    refused ones are not, so they cannot crowd the good ones out."""
+    known = _VERIFIED.get((token, secret))
+    if known is not None:
+        return known
+    claims = _check_token(token, secret)
+    if claims is not None:
+        if len(_VERIFIED) >= 4096:
+            _VERIFIED.clear()  # rare: simply start again
+        _VERIFIED[(token, secret)] = claims
+    return claims
+
+
+def _check_token(token: str, secret: str) -> tuple[int, int] | None:
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != "v1":
         return None

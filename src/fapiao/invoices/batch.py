@@ -65,6 +65,10 @@ class IssueJob:
     number: str
     signer: Signer | None = None
 
+    def lock_order(self) -> tuple[int, str]:
+        """The credit row this job charges: jobs sent one by one go in this order."""
+        return (self.prepared.seller_id, month_key(self.prepared.issue_date))
+
     def __call__(self, session: Session) -> service.Issued:
         return service.write_issue(session, self.prepared, self.number, self.signer)
 

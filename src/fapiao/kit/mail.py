@@ -70,4 +70,8 @@ def parse_smtp_url(url: str) -> SmtpServer:
     password = unquote(parts.password or "")
     if password and not username:
         raise ValueError("gives a password without a user name")
+    if username and security == "plain" and host not in ("localhost", "127.0.0.1", "::1"):
+        raise ValueError(
+            "would send the user name and password unencrypted: use smtp+starttls:// or smtps://"
+        )
     return SmtpServer(host, port or default_port, security, username, password)

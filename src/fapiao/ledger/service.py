@@ -256,7 +256,12 @@ def _locked_head(session: Session) -> Any:
 
 
 def receipt_of(session: Session, number: str) -> dict[str, Any] | None:
-    """The receipt of an issued invoice, exactly as signed when it was issued."""
+    """The receipt of an issued invoice, exactly as signed when it was issued (or, for
+    one issued earlier in this very transaction, the receipt its append will fill)."""
+    for documents, _signer, receipts in session.info.get(_DEFERRED, ()):
+        for document, receipt in zip(documents, receipts, strict=True):
+            if document.kind == ISSUED and document.subject == number:
+                return receipt
     entry = session.scalar(
         select(LedgerEntry).where(LedgerEntry.subject == number, LedgerEntry.kind == ISSUED)
     )

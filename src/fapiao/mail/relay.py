@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import time
 
 from fapiao.kit.mail import parse_smtp_url
 from fapiao.mail import service
@@ -38,7 +39,15 @@ class MailSender:
             claimed = service.claim(
                 session, platform.clock.now(), settings.relay_lease_seconds, limit=limit
             )
-        for item in claimed:
+        # An SMTP exchange is several steps, each allowed the timeout. A message is only
+        # begun while it can still be recorded within the lease; the rest of the claim is
+        # left to run out and is claimed again (never sent twice).
+        last_start = (
+            time.monotonic() + settings.relay_lease_seconds - 5 * settings.smtp_timeout_seconds
+        )
+        for index, item in enumerate(claimed):
+            if index and time.monotonic() > last_start:
+                break
             outcome = service.send(
                 item,
                 self.server,

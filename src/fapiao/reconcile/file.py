@@ -170,10 +170,29 @@ def _xlsx_records(handle: IO[bytes], progress: Progress | None) -> Iterator[Sequ
         raise FileUnusable(
             "FILE_UNREADABLE", N_("The file cannot be read: {reason}"), params={"reason": str(exc)}
         ) from None
+
+    def unusable(exc: Exception) -> FileUnusable:  # a damaged workbook, not a platform fault
+        reason = f"{type(exc).__name__}: {exc}"
+        return FileUnusable(
+            "FILE_UNREADABLE", N_("The file cannot be read: {reason}"), params={"reason": reason}
+        )
+
     try:
-        sheet = book.worksheets[0]
-        total = sheet.max_row or 0
-        for count, record in enumerate(sheet.iter_rows(values_only=True), start=1):
+        try:
+            sheet = book.worksheets[0]
+            total = sheet.max_row or 0
+            rows = sheet.iter_rows(values_only=True)
+        except Exception as exc:  # no worksheet at all, or a damaged one
+            raise unusable(exc) from None
+        count = 0
+        while True:
+            try:
+                record = next(rows)
+            except StopIteration:
+                break
+            except Exception as exc:  # damaged XML inside the workbook
+                raise unusable(exc) from None
+            count += 1
             if progress is not None and count % PROGRESS_EVERY == 0:
                 progress("read", count, max(total, count))
             yield record

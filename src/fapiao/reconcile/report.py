@@ -47,6 +47,28 @@ def field_label(name: str, locale: str) -> str:
     return translate(FIELD_LABELS[name], locale) if name in FIELD_LABELS else name
 
 
+class _Sheet:
+    """A write-only sheet whose text cells never become formulas: text that a spreadsheet
+    would run (=, +, -, @ first) gets a leading apostrophe. An uploaded cell must never turn
+    into a live formula in a report that clerks and officers open."""
+
+    def __init__(self, sheet: Any) -> None:
+        self._sheet = sheet
+
+    def append(self, values: Any) -> None:
+        self._sheet.append([_inert(value) for value in values])
+
+
+def _inert(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _sheet(book: Any, title: str) -> _Sheet:
+    return _Sheet(book.create_sheet(title))
+
+
 def error_message(error: list[Any], locale: str) -> str:
     """A stored row error ([row, field, code, message id, value, params]) in words."""
     return translate(error[3], locale, **error[5])
@@ -79,7 +101,7 @@ def write_xlsx(findings: Findings, locale: str, taxpayer: str, filename: str) ->
         return translate(message, locale)
 
     book = Workbook(write_only=True)
-    summary = book.create_sheet(tr(N_("Summary")))
+    summary = _sheet(book, tr(N_("Summary")))
     for label, value in summary_rows(findings, locale, taxpayer, filename):
         summary.append([label, value])
 
@@ -87,17 +109,17 @@ def write_xlsx(findings: Findings, locale: str, taxpayer: str, filename: str) ->
         tr(FIELD_LABELS[name]) for name in FIELD_LABELS if name != "status"
     )
     status = tr(FIELD_LABELS["status"])
-    sheet = book.create_sheet(tr(N_("Missing on platform")))
+    sheet = _sheet(book, tr(N_("Missing on platform")))
     sheet.append([tr(ROW), number, day, buyer, total])
     for item in findings.missing_on_platform:
         sheet.append(item)
 
-    sheet = book.create_sheet(tr(N_("Missing in list")))
+    sheet = _sheet(book, tr(N_("Missing in list")))
     sheet.append([number, day, buyer, total, status])
     for *values, state in findings.missing_in_list:
         sheet.append([*values, status_label(state, locale)])
 
-    sheet = book.create_sheet(tr(N_("Differences")))
+    sheet = _sheet(book, tr(N_("Differences")))
     sheet.append(
         [tr(ROW), number, tr(N_("Field")), tr(N_("In the list")), tr(N_("On the platform")), status]
     )
@@ -108,7 +130,7 @@ def write_xlsx(findings: Findings, locale: str, taxpayer: str, filename: str) ->
             [row, text, field_label(name, locale), theirs, ours, status_label(state, locale)]
         )
 
-    sheet = book.create_sheet(tr(N_("Row errors")))
+    sheet = _sheet(book, tr(N_("Row errors")))
     sheet.append([tr(ROW), tr(N_("Field")), tr(N_("Code")), tr(N_("Problem")), tr(N_("Value"))])
     for error in findings.row_errors:
         sheet.append(

@@ -1,5 +1,5 @@
 """The relay loop: fan out and claim, send on a small pool of threads, record — until
-stopped; and, between passes, the buyers' e-mail notices.
+stopped; and, on a thread of its own, the buyers' e-mail notices.
 
 One write transaction fans out new events and claims due deliveries; the claimed
 deliveries are sent concurrently; the outcomes that are in are recorded together in one
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from fapiao.mail.relay import MailSender
@@ -30,6 +29,7 @@ class Relay:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.mail = MailSender(platform)
+        self._mail_thread: threading.Thread | None = None
         settings = platform.settings
         self.threads = settings.relay_send_threads
         # No more in flight than the threads can send within the lease even if every
@@ -117,8 +117,7 @@ class Relay:
 
     def run_forever(self) -> None:
         poll = self.platform.settings.relay_poll_seconds
-        found = mail_busy = False
-        mailed_at = 0.0
+        found = False
         while not self._stop.is_set():
             try:
                 done: dict[str, int] = {}
@@ -131,26 +130,37 @@ class Relay:
             except Exception:  # the next pass tries again; an outcome that could not be
                 log.exception("relay pass failed")  # recorded is sent again after its lease
                 busy = found = False
-            # The mail pass opens a write transaction: no more often than the poll
-            # interval unless it had something to do last time.
-            if mail_busy or time.monotonic() - mailed_at >= poll:
-                mailed_at = time.monotonic()
-                try:
-                    mailed = self.mail.run_once()
-                except Exception:
-                    log.exception("mail pass failed")
-                    mailed = {}
-                mail_busy = bool(mailed.get("queued") or mailed.get("sent"))
-            if not busy and not found and not mail_busy:
+            if not busy and not found:
+                self._stop.wait(poll)
+
+    def run_mail_forever(self) -> None:
+        """The buyers' e-mail notices, on a thread of their own: a slow mail server holds
+        up neither the webhooks nor the recording of their outcomes within their leases.
+        A pass opens a write transaction: no more often than the poll interval unless it
+        had something to do."""
+        poll = self.platform.settings.relay_poll_seconds
+        while not self._stop.is_set():
+            try:
+                mailed = self.mail.run_once()
+            except Exception:
+                log.exception("mail pass failed")
+                mailed = {}
+            if not (mailed.get("queued") or mailed.get("sent")):
                 self._stop.wait(poll)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name="fapiao-relay", daemon=True)
         self._thread.start()
+        self._mail_thread = threading.Thread(
+            target=self.run_mail_forever, name="fapiao-mail", daemon=True
+        )
+        self._mail_thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        if self._mail_thread is not None:
+            self._mail_thread.join(timeout=30)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)

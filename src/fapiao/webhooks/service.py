@@ -411,7 +411,8 @@ def record_all(
         current[item.delivery_id] = (str(change["b_status"]), -1)
         changes.append(change)
         statuses.append(str(change["b_status"]))
-    session.execute(insert(DeliveryAttempt), log)
+    if log:  # an empty list would be INSERT … DEFAULT VALUES
+        session.execute(insert(DeliveryAttempt), log)
     if changes:
         session.connection().execute(_RECORD, changes)
     return statuses

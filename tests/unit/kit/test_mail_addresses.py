@@ -51,6 +51,8 @@ def test_a_sender_may_use_a_local_domain() -> None:
     [
         ("smtp://mail.example.com", SmtpServer("mail.example.com", 25, "plain")),
         ("smtp://127.0.0.1:2525", SmtpServer("127.0.0.1", 2525, "plain")),
+        # A login in the clear only to a server on this machine.
+        ("smtp://u:p@localhost:2525", SmtpServer("localhost", 2525, "plain", "u", "p")),
         (
             "smtp+starttls://u:p@mail.example.com",
             SmtpServer("mail.example.com", 587, "starttls", "u", "p"),
@@ -75,6 +77,7 @@ def test_smtp_urls(url: str, expected: SmtpServer) -> None:
         "smtp://mail.example.com/path",
         "smtp://mail.example.com?tls=1",
         "smtp://:secret@mail.example.com",
+        "smtp://me:secret@mail.example.com",  # the password would cross the network in clear
     ],
 )
 def test_bad_smtp_urls(url: str) -> None:
