@@ -23,3 +23,12 @@ ZH = {
         "请开具金额较小的发票、向税务机关申请提高额度，或等待下月额度生效后再重新发送请求。"
     ),
 }
+
+ZH.update(
+    {
+        "The request body cannot be read: send UTF-8 JSON.": (
+            "无法读取请求体：请发送 UTF-8 编码的 JSON。"
+        ),
+        "Invoice {number} is issued and you can see it.": "发票 {number} 已开具，您可以查看。",
+    }
+)

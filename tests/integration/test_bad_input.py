@@ -37,6 +37,14 @@ def test_malformed_json(world: World) -> None:
     assert nothing_written(world)
 
 
+def test_a_body_that_is_not_utf8_is_named_for_what_it_is(world: World) -> None:
+    response = post(world, b'{"kind": "\xff\xfe"}', **{"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "MALFORMED_BODY"
+    assert response.json()["detail"] == "The request body cannot be read: send UTF-8 JSON."
+    assert nothing_written(world)
+
+
 @pytest.mark.parametrize(
     ("mutate", "field", "code"),
     [

@@ -42,7 +42,7 @@ def test_a_visible_invoice_says_so_and_how_to_find_it(world: World) -> None:
     for who in ("seller", "buyer", "officer"):
         assert diagnose(world, who, number)["code"] == "VISIBLE"
     english = diagnose(world, "buyer", number, "en")
-    assert english["message"] == f"Invoice {number} is issued and you can see it (status: normal)."
+    assert english["message"] == f"Invoice {number} is issued and you can see it."
     assert "226.00" in english["hint"]
     assert number in diagnose(world, "buyer", number)["message"]  # zh-CN by default
 

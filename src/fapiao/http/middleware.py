@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fapiao import consistency
+from fapiao.http.responses import dumps
 from fapiao.kit.errors import N_
 from fapiao.kit.i18n import negotiate, translate
 
@@ -105,7 +105,7 @@ class BodyLimit:
                 N_("The request body is larger than {limit} bytes."), locale, limit=limit
             ),
         }
-        payload = json.dumps(body, ensure_ascii=False).encode()
+        payload = dumps(body)
         await send(
             {
                 "type": "http.response.start",

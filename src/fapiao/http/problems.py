@@ -165,6 +165,9 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         404: ("NOT_FOUND", N_("There is nothing at this address.")),
         405: ("METHOD_NOT_ALLOWED", N_("This method is not allowed here.")),
         401: ("NOT_AUTHENTICATED", N_("Sign in first: send an Authorization: Bearer token.")),
+        # Raised before validation when the body cannot even be decoded (bad UTF-8, a
+        # broken multipart form).
+        400: ("MALFORMED_BODY", N_("The request body cannot be read: send UTF-8 JSON.")),
     }
     code, message = codes.get(
         exc.status_code, ("HTTP_ERROR", N_("The request could not be served."))

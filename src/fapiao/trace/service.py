@@ -274,7 +274,7 @@ def _visible_case(
         )
     return Diagnosis(
         "VISIBLE",
-        N_("Invoice {number} is issued and you can see it (status: {status})."),
+        N_("Invoice {number} is issued and you can see it."),
         N_(
             "If a list does not show it, check the filters: the issue date ({date}) and the "
             "amount with tax ({total}), not before tax."
