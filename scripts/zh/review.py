@@ -32,3 +32,5 @@ ZH.update(
         "Invoice {number} is issued and you can see it.": "发票 {number} 已开具，您可以查看。",
     }
 )
+
+ZH["The list has no invoices under its header row."] = "清单的表头下面没有任何发票。"

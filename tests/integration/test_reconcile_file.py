@@ -256,6 +256,10 @@ def test_unusable_files_get_a_clear_problem(world: World) -> None:
     assert broken.status_code == 422 and broken.json()["code"] == "FILE_UNREADABLE"
     empty = upload(world, b"", "list.csv")
     assert empty.status_code == 422 and empty.json()["code"] == "FILE_EMPTY"
+    header_only = upload(world, csv_bytes(EN, [["", "", "", ""]]), "list.csv")
+    assert header_only.status_code == 422, header_only.text  # not "clean"
+    assert header_only.json()["code"] == "LIST_EMPTY"
+    assert header_only.json()["detail"] == "The list has no invoices under its header row."
     zh = world.client.post(
         "/api/v1/reconciliations",
         files={"file": ("list.csv", csv_bytes(["number"], []))},

@@ -310,6 +310,8 @@ def _parse(records: Iterator[Sequence[Any]], today: date) -> EnterpriseList:
         days.append(day)
         cents_of.append(cents)
         buyers.append(buyer)
+    if result.rows_read == 0:  # a header and nothing under it: no dates, nothing to compare
+        raise FileUnusable("LIST_EMPTY", N_("The list has no invoices under its header row."))
     return result
 
 
