@@ -17,10 +17,12 @@ from fapiao import __version__, metrics, migrate
 from fapiao.accounts.api import router as auth_router
 from fapiao.certification.api import router as certification_router
 from fapiao.http import problems
+from fapiao.http.body import add_schemas
 from fapiao.http.middleware import BodyLimit, ConsistencyHeaders
 from fapiao.http.openapi import use_problem_media_type
 from fapiao.http.responses import JSONResponse
 from fapiao.invoices.api import router as invoices_router
+from fapiao.invoices.schemas import InvoiceIn
 from fapiao.kit.clock import Clock
 from fapiao.ledger.api import router as ledger_router
 from fapiao.maintenance.api import router as maintenance_router
@@ -109,11 +111,14 @@ def create_app(
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = use_problem_media_type(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
+                add_schemas(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        description=app.description,
+                        routes=app.routes,
+                    ),
+                    InvoiceIn,  # read by its route with http.body.read_model
                 )
             )
         return app.openapi_schema

@@ -38,11 +38,18 @@ def test_malformed_json(world: World) -> None:
 
 
 def test_a_body_that_is_not_utf8_is_named_for_what_it_is(world: World) -> None:
-    response = post(world, b'{"kind": "\xff\xfe"}', **{"Accept-Language": "en"})
-    assert response.status_code == 400
-    assert response.json()["code"] == "MALFORMED_BODY"
-    assert response.json()["detail"] == "The request body cannot be read: send UTF-8 JSON."
+    issuing = post(world, b'{"kind": "\xff\xfe"}', **{"Accept-Language": "en"})
+    assert issuing.status_code == 400
+    assert issuing.json()["code"] == "MALFORMED_JSON"  # read from the bytes: not JSON
     assert nothing_written(world)
+    verifying = world.client.post(  # read by the framework, which cannot even decode it
+        "/api/v1/verify",
+        content=b'{"number": "\xff\xfe"}',
+        headers={"Content-Type": "application/json", "Accept-Language": "en"},
+    )
+    assert verifying.status_code == 400
+    assert verifying.json()["code"] == "MALFORMED_BODY"
+    assert verifying.json()["detail"] == "The request body cannot be read: send UTF-8 JSON."
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,10 @@ import time
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 from sqlalchemy.orm import Session
 
+from fapiao.http.body import json_body, read_model
 from fapiao.http.deps import ActorDep, PlatformDep, ReadAfter
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.responses import JSONResponse
@@ -46,9 +47,14 @@ def to_request(body: InvoiceIn, idempotency_key: str | None = None) -> service.I
     )
 
 
-@router.post("/invoices", status_code=201, response_model=IssuedInvoiceOut)
+@router.post(
+    "/invoices",
+    status_code=201,
+    response_model=IssuedInvoiceOut,
+    openapi_extra={"requestBody": json_body(InvoiceIn)},
+)
 async def issue_invoice(
-    body: InvoiceIn,
+    request: Request,
     platform: PlatformDep,
     actor: ActorDep,
     idempotency_key: Annotated[
@@ -56,6 +62,7 @@ async def issue_invoice(
     ] = None,
 ) -> JSONResponse:
     """Issue a blue invoice as the caller's taxpayer. Answered only after the commit."""
+    body = await read_model(request, InvoiceIn)  # an InvoiceIn, from the bytes in one pass
     started = time.perf_counter()
     try:
         issued = await service.issue_async(
