@@ -12,6 +12,7 @@ from fapiao.accounts.service import Actor
 from fapiao.cli.context import console, fail, state
 from fapiao.kit.errors import N_, FapiaoError, invalid
 from fapiao.trace import keys, service
+from fapiao.trace.timeline import timeline
 
 
 def register(app: typer.Typer) -> None:
@@ -69,7 +70,7 @@ def register(app: typer.Typer) -> None:
                 session, operator, number, now, platform.settings, buyer_tax_id, look, window
             )
             try:
-                story = service.timeline(
+                story = timeline(
                     session, operator, number, now, look, bool(platform.settings.smtp_url)
                 )
             except FapiaoError as error:

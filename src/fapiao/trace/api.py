@@ -13,6 +13,7 @@ from fapiao.http.problems import locale_of
 from fapiao.http.responses import JSONResponse
 from fapiao.kit.errors import N_, invalid
 from fapiao.trace import keys, service
+from fapiao.trace.timeline import timeline
 
 router = APIRouter(prefix="/api/v1", tags=["trace"], responses=PROBLEMS)
 
@@ -128,7 +129,7 @@ def invoice_trace(
     now = platform.clock.now()
     with platform.database.transaction(write=False) as session:
         look = service.replica_look(platform.database)
-        story = service.timeline(
+        story = timeline(
             session, actor, number, now, look, mail_server=bool(platform.settings.smtp_url)
         )
         window = platform.maintenance.current(now)
