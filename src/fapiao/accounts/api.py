@@ -9,8 +9,9 @@ from fastapi import APIRouter, Form
 from pydantic import BaseModel
 
 from fapiao.accounts.service import authenticate, issue_token
-from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PROBLEMS
+from fapiao.http.roles import Account
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
 
@@ -42,6 +43,6 @@ def token(
 
 
 @router.get("/me", response_model=Me)
-def current_user(actor: ActorDep) -> Me:
+def current_user(actor: Account) -> Me:
     """Who the token belongs to."""
     return Me(username=actor.username, role=actor.role, tax_id=actor.tax_id)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fapiao.db import Base, BigId, UTCDateTime
 
 TAXPAYER_ROLES = ("admin", "clerk", "viewer")
-PLATFORM_ROLES = ("officer",)
+PLATFORM_ROLES = ("officer", "auditor")
 ROLES = TAXPAYER_ROLES + PLATFORM_ROLES
 
 

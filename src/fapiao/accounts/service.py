@@ -14,16 +14,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fapiao.accounts import permissions
 from fapiao.accounts.models import PLATFORM_ROLES, ROLES, TAXPAYER_ROLES, User
-from fapiao.kit.errors import N_, Conflict, Forbidden, Unauthorized, invalid
+from fapiao.kit.errors import N_, Conflict, Unauthorized, invalid
 from fapiao.taxpayers.models import Taxpayer
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("fapiao-dummy-password")
-
-WRITE_ROLES = frozenset({"admin", "clerk"})
-READ_ROLES = frozenset({"admin", "clerk", "viewer"})
 
 
 @dataclass(frozen=True)
@@ -44,12 +42,8 @@ class Actor:
 
     def require_write(self) -> int:
         """The caller's taxpayer id when the caller may issue and act for it; else 403."""
-        if self.role not in WRITE_ROLES or self.taxpayer_id is None:
-            raise Forbidden(
-                "ROLE_NOT_ALLOWED",
-                N_("Your role ({role}) may not do this."),
-                params={"role": self.role},
-            )
+        permissions.check(self.role, permissions.ISSUE)
+        assert self.taxpayer_id is not None  # ISSUE is a taxpayer role's capability
         return self.taxpayer_id
 
 
@@ -73,7 +67,8 @@ def create_user(
     taxpayer_tax_id: str | None,
     now: datetime,
 ) -> User:
-    """A new user; taxpayer roles need a taxpayer, officers must not have one."""
+    """A new user; taxpayer roles need a taxpayer, platform roles (officer, auditor)
+    must not have one."""
     if not username or len(username) > 64:
         raise invalid("username", "USERNAME_INVALID", N_("A username has 1 to 64 characters."))
     if len(password) < 8 or len(password) > 128:
@@ -89,7 +84,9 @@ def create_user(
             raise invalid("taxpayer", "TAXPAYER_NOT_FOUND", N_("No taxpayer has this tax ID."))
         taxpayer_id = taxpayer.id
     elif role in PLATFORM_ROLES and taxpayer_tax_id:
-        raise invalid("taxpayer", "TAXPAYER_NOT_ALLOWED", N_("Officers belong to no taxpayer."))
+        raise invalid(
+            "taxpayer", "TAXPAYER_NOT_ALLOWED", N_("Officers and auditors belong to no taxpayer.")
+        )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict("USERNAME_TAKEN", N_("The username is taken."))
     user = User(

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from fapiao.certification import service
-from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.responses import JSONResponse
+from fapiao.http.roles import Issuer, OwnBooks
 from fapiao.http.types import Text
 from fapiao.invoices.api import NumberPath
 from fapiao.invoices.schemas import InvoiceOut, invoice_view
-from fapiao.kit.errors import N_, Forbidden
 
 router = APIRouter(prefix="/api/v1", tags=["certification"], responses=PROBLEMS)
 PeriodPath = Annotated[str, Path(pattern=r"^\d{6}$", description="Tax period YYYYMM")]
@@ -53,7 +53,7 @@ def period_view(summary: service.PeriodSummary) -> dict[str, Any]:
 
 @router.post("/invoices/{number}/certify", response_model=InvoiceOut)
 def certify(
-    number: NumberPath, body: CertifyIn, platform: PlatformDep, actor: ActorDep
+    number: NumberPath, body: CertifyIn, platform: PlatformDep, actor: Issuer
 ) -> JSONResponse:
     """Tick a received special invoice for a period, to deduct or not."""
     with platform.database.transaction() as session:
@@ -71,7 +71,7 @@ def certify(
 
 
 @router.delete("/invoices/{number}/certify", response_model=InvoiceOut)
-def withdraw(number: NumberPath, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
+def withdraw(number: NumberPath, platform: PlatformDep, actor: Issuer) -> JSONResponse:
     """Withdraw a tick while its period is not confirmed."""
     with platform.database.transaction() as session:
         invoice = service.withdraw(session, actor, number, platform.clock.now())
@@ -79,19 +79,15 @@ def withdraw(number: NumberPath, platform: PlatformDep, actor: ActorDep) -> JSON
 
 
 @router.post("/certification-periods/{period}/confirm", response_model=PeriodOut)
-def confirm(period: PeriodPath, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+def confirm(period: PeriodPath, platform: PlatformDep, actor: Issuer) -> dict[str, Any]:
     """Confirm and sign the period."""
     with platform.database.transaction() as session:
         return period_view(service.confirm(session, actor, period, platform.clock.now()))
 
 
 @router.get("/certification-periods/{period}", response_model=PeriodOut)
-def get_period(period: PeriodPath, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+def get_period(period: PeriodPath, platform: PlatformDep, actor: OwnBooks) -> dict[str, Any]:
     """What is certified in a period, and whether it is confirmed."""
-    if actor.taxpayer_id is None or actor.tax_id is None:
-        raise Forbidden(
-            "TAXPAYER_REQUIRED",
-            N_("Only users of a taxpayer can do this; officers look up invoices by number."),
-        )
+    assert actor.taxpayer_id is not None and actor.tax_id is not None  # OWN_BOOKS roles
     with platform.database.transaction(write=False) as session:
         return period_view(service.summary(session, actor.taxpayer_id, actor.tax_id, period))

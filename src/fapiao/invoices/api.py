@@ -11,9 +11,10 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from fapiao.http.body import json_body, read_model
-from fapiao.http.deps import ActorDep, PlatformDep, ReadAfter
+from fapiao.http.deps import PlatformDep, ReadAfter
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.responses import JSONResponse
+from fapiao.http.roles import Issuer, OwnBooks, Reader
 from fapiao.invoices import listing, rejections, rules, service, void
 from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.schemas import (
@@ -56,7 +57,7 @@ def to_request(body: InvoiceIn, idempotency_key: str | None = None) -> service.I
 async def issue_invoice(
     request: Request,
     platform: PlatformDep,
-    actor: ActorDep,
+    actor: Issuer,
     idempotency_key: Annotated[
         str | None, Header(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
     ] = None,
@@ -91,7 +92,7 @@ async def issue_invoice(
 
 @router.get("/invoices/{number}", response_model=InvoiceOut)
 def get_invoice(
-    number: NumberPath, platform: PlatformDep, actor: ActorDep, after: ReadAfter
+    number: NumberPath, platform: PlatformDep, actor: Reader, after: ReadAfter
 ) -> JSONResponse:
     """One invoice, for its seller, its buyer or an officer; 404 for anyone else. May be
     served by a replica (see `X-Fapiao-Consistency`)."""
@@ -103,7 +104,7 @@ def get_invoice(
 
 @router.get("/invoices/{number}/receipt", response_model=Receipt)
 def get_receipt(
-    number: NumberPath, platform: PlatformDep, actor: ActorDep, after: ReadAfter
+    number: NumberPath, platform: PlatformDep, actor: Reader, after: ReadAfter
 ) -> JSONResponse:
     """The signed receipt of an invoice, as given when it was issued: for its seller, its
     buyer or an officer; 404 for anyone else."""
@@ -125,7 +126,7 @@ def get_receipt(
 @router.get("/invoices", response_model=InvoicePage)
 def list_invoices(
     platform: PlatformDep,
-    actor: ActorDep,
+    actor: OwnBooks,
     direction: Literal["issued", "received"] = "issued",
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
@@ -159,7 +160,7 @@ def list_invoices(
 
 
 @router.post("/invoices/{number}/void", response_model=InvoiceOut)
-def void_invoice(number: NumberPath, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
+def void_invoice(number: NumberPath, platform: PlatformDep, actor: Issuer) -> JSONResponse:
     """Void a paper invoice in its month of issue (electronic ones are reversed instead)."""
     invoice = void.void(platform, actor, number)
     return JSONResponse(invoice_view(invoice))

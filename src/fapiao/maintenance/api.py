@@ -8,12 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from fapiao.accounts.service import Actor
-from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.problems import locale_of
 from fapiao.http.responses import JSONResponse
-from fapiao.kit.errors import N_, Forbidden
+from fapiao.http.roles import Operator
 from fapiao.maintenance import service
 from fapiao.platform import Platform
 
@@ -33,15 +32,6 @@ class MaintenanceOut(BaseModel):
     active: bool
     window: dict[str, Any] | None = None
     retry_after: int | None = None
-
-
-def require_officer(actor: Actor) -> None:
-    if not actor.is_officer:
-        raise Forbidden(
-            "ROLE_NOT_ALLOWED",
-            N_("Your role ({role}) may not do this."),
-            params={"role": actor.role},
-        )
 
 
 def status_view(platform: Platform, locale: str, window: service.Window | None) -> dict[str, Any]:
@@ -64,12 +54,11 @@ def get_maintenance(request: Request, platform: PlatformDep) -> JSONResponse:
 
 @router.put("/maintenance", response_model=MaintenanceOut)
 def put_maintenance(
-    request: Request, body: MaintenanceIn, platform: PlatformDep, actor: ActorDep
+    request: Request, body: MaintenanceIn, platform: PlatformDep, actor: Operator
 ) -> JSONResponse:
     """Put the platform in maintenance from now until `until` (officers). Changes through
     the API answer 503 `MAINTENANCE` until then; reads keep working. Replaces a window
     already in force."""
-    require_officer(actor)
     now = platform.clock.now()
     with platform.database.transaction() as session:
         window = service.start(
@@ -80,9 +69,8 @@ def put_maintenance(
 
 
 @router.delete("/maintenance", status_code=204)
-def delete_maintenance(platform: PlatformDep, actor: ActorDep) -> Response:
+def delete_maintenance(platform: PlatformDep, actor: Operator) -> Response:
     """End maintenance now (officers). Other server processes notice within a second."""
-    require_officer(actor)
     with platform.database.transaction() as session:
         service.end(session, platform.clock.now())
     platform.maintenance.forget()

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.problems import locale_of
+from fapiao.http.roles import Reader, Reconciler
 from fapiao.kit.clock import local_date
 from fapiao.reconcile import service
 from fapiao.reconcile.report import write_xlsx
@@ -24,7 +25,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def create_reconciliation(
     request: Request,
     platform: PlatformDep,
-    actor: ActorDep,
+    actor: Reconciler,
     file: Annotated[
         UploadFile,
         File(
@@ -56,7 +57,7 @@ def create_reconciliation(
 
 @router.get("/reconciliations/{reconciliation_id}")
 def get_reconciliation(
-    reconciliation_id: ReconciliationId, request: Request, platform: PlatformDep, actor: ActorDep
+    reconciliation_id: ReconciliationId, request: Request, platform: PlatformDep, actor: Reader
 ) -> JSONResponse:
     """The summary of a reconciliation of the caller's taxpayer."""
     with platform.database.transaction(write=False) as session:
@@ -70,7 +71,7 @@ def get_reconciliation(
     responses={200: {"content": {XLSX: {}}, "description": "the report workbook"}},
 )
 def get_report(
-    reconciliation_id: ReconciliationId, request: Request, platform: PlatformDep, actor: ActorDep
+    reconciliation_id: ReconciliationId, request: Request, platform: PlatformDep, actor: Reader
 ) -> Response:
     """The report as XLSX, in the caller's language: summary, missing on the platform,
     missing in the list, differences, row errors."""

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from fapiao.accounts.service import READ_ROLES, Actor
+from fapiao.accounts.service import Actor
 from fapiao.db import Database
 from fapiao.kit.errors import N_, NotFound, invalid
 from fapiao.reconcile.compare import Findings, compare
@@ -100,7 +100,8 @@ def load(session: Session, actor: Actor, reconciliation_id: int) -> Reconciliati
     any; everything else is 404, exactly like one that does not exist."""
     record = session.get(Reconciliation, reconciliation_id)
     allowed = record is not None and (
-        actor.is_officer or (actor.role in READ_ROLES and record.taxpayer_id == actor.taxpayer_id)
+        actor.is_officer
+        or (actor.taxpayer_id is not None and record.taxpayer_id == actor.taxpayer_id)
     )
     if record is None or not allowed:
         raise NotFound(

@@ -9,8 +9,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PROBLEMS
+from fapiao.http.roles import Issuer, OwnBooks, Reader
 from fapiao.http.types import PositiveAmount, Quantity
 from fapiao.redletter import listing, rules, service
 from fapiao.redletter.models import RedLetterForm
@@ -77,7 +78,7 @@ def form_view(form: RedLetterForm) -> dict[str, Any]:
 
 
 @router.post("/red-letter-forms", status_code=201, response_model=FormOut)
-def create_form(body: FormIn, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+def create_form(body: FormIn, platform: PlatformDep, actor: Issuer) -> dict[str, Any]:
     """File a form; without need for confirmation (state 01) the red invoice is issued now."""
     requested = None
     if body.lines is not None:
@@ -91,7 +92,7 @@ def decide(
     form_id: Annotated[int, Path(ge=1, le=2**62)],
     body: DecisionIn,
     platform: PlatformDep,
-    actor: ActorDep,
+    actor: Issuer,
 ) -> dict[str, Any]:
     """Y or N by the other party; C (withdraw) by the initiator."""
     form = service.decide(platform, actor, form_id, body.decision)
@@ -100,7 +101,7 @@ def decide(
 
 @router.get("/red-letter-forms/{form_id}", response_model=FormOut)
 def get_form(
-    form_id: Annotated[int, Path(ge=1, le=2**62)], platform: PlatformDep, actor: ActorDep
+    form_id: Annotated[int, Path(ge=1, le=2**62)], platform: PlatformDep, actor: Reader
 ) -> dict[str, Any]:
     """One form, for its seller or buyer (or an officer)."""
     now = platform.clock.now()
@@ -122,7 +123,7 @@ class FormPage(BaseModel):
 @router.get("/red-letter-forms", response_model=FormPage)
 def list_forms(
     platform: PlatformDep,
-    actor: ActorDep,
+    actor: OwnBooks,
     role: Literal["initiated", "to_confirm"] = "initiated",
     state: Literal["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"] | None = None,
     cursor: Annotated[int | None, Query(ge=1, le=2**62)] = None,

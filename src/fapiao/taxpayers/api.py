@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PROBLEMS
+from fapiao.http.roles import OwnBooks
 from fapiao.invoices.credit import credit_used
 from fapiao.kit.clock import local_date, month_key
-from fapiao.kit.errors import N_, NotFound
 from fapiao.taxpayers.models import Taxpayer
 
 router = APIRouter(prefix="/api/v1", tags=["taxpayers"], responses=PROBLEMS)
@@ -26,10 +26,9 @@ class TaxpayerOut(BaseModel):
 
 
 @router.get("/taxpayers/me", response_model=TaxpayerOut)
-def current_taxpayer(platform: PlatformDep, actor: ActorDep) -> TaxpayerOut:
+def current_taxpayer(platform: PlatformDep, actor: OwnBooks) -> TaxpayerOut:
     """The caller's taxpayer with this month's credit limit, use and remainder."""
-    if actor.taxpayer_id is None:
-        raise NotFound("TAXPAYER_NOT_FOUND", N_("You do not belong to a taxpayer."))
+    assert actor.taxpayer_id is not None  # OWN_BOOKS roles belong to a taxpayer
     month = month_key(local_date(platform.clock.now()))
     with platform.database.transaction(write=False) as session:
         taxpayer = session.get(Taxpayer, actor.taxpayer_id)

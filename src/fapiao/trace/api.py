@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
-from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.problems import locale_of
 from fapiao.http.responses import JSONResponse
+from fapiao.http.roles import Reader
 from fapiao.kit.errors import N_, invalid
 from fapiao.trace import keys, service
 from fapiao.trace.timeline import timeline
@@ -55,7 +56,7 @@ class Timeline(BaseModel):
 def trace(
     request: Request,
     platform: PlatformDep,
-    actor: ActorDep,
+    actor: Reader,
     number: Annotated[str | None, Query(max_length=40)] = None,
     buyer_tax_id: Annotated[
         str | None,
@@ -118,7 +119,7 @@ def trace(
 def invoice_trace(
     request: Request,
     platform: PlatformDep,
-    actor: ActorDep,
+    actor: Reader,
     number: Annotated[str, Path(pattern=r"^\d{20}$")],
 ) -> JSONResponse:
     """The invoice's timeline: recorded in the ledger, each delivery to your systems,

@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from fapiao.accounts.service import Actor
-from fapiao.http.deps import ActorDep, PlatformDep
+from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.responses import JSONResponse
-from fapiao.kit.errors import N_, Forbidden
+from fapiao.http.roles import WebhookAdmin
 from fapiao.webhooks import service
 from fapiao.webhooks.models import Delivery, DeliveryAttempt, Webhook
 
@@ -62,13 +62,8 @@ class DeliveryOut(BaseModel):
     log: list[AttemptOut] = []
 
 
-def require_admin(actor: Actor) -> int:
-    if actor.role != "admin" or actor.taxpayer_id is None:
-        raise Forbidden(
-            "ROLE_NOT_ALLOWED",
-            N_("Your role ({role}) may not do this."),
-            params={"role": actor.role},
-        )
+def own_taxpayer(actor: Actor) -> int:
+    assert actor.taxpayer_id is not None  # WEBHOOKS is a taxpayer admin's capability
     return actor.taxpayer_id
 
 
@@ -109,10 +104,10 @@ def _delivery(delivery: Delivery, log: list[DeliveryAttempt]) -> dict[str, Any]:
 
 
 @router.post("/webhooks", status_code=201, response_model=WebhookOut)
-def create_webhook(body: WebhookIn, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
+def create_webhook(body: WebhookIn, platform: PlatformDep, actor: WebhookAdmin) -> JSONResponse:
     """Subscribe a URL to events of the caller's taxpayer. The secret signs every
     delivery (`Fapiao-Signature`); it is shown in this answer only."""
-    taxpayer_id = require_admin(actor)
+    taxpayer_id = own_taxpayer(actor)
     with platform.database.transaction() as session:
         webhook = service.subscribe(
             session,
@@ -127,9 +122,9 @@ def create_webhook(body: WebhookIn, platform: PlatformDep, actor: ActorDep) -> J
 
 
 @router.get("/webhooks", response_model=list[WebhookOut])
-def list_webhooks(platform: PlatformDep, actor: ActorDep) -> JSONResponse:
+def list_webhooks(platform: PlatformDep, actor: WebhookAdmin) -> JSONResponse:
     """The caller's taxpayer's subscriptions (secrets are not shown again)."""
-    taxpayer_id = require_admin(actor)
+    taxpayer_id = own_taxpayer(actor)
     with platform.database.transaction(write=False) as session:
         rows = session.scalars(
             select(Webhook).where(Webhook.taxpayer_id == taxpayer_id).order_by(Webhook.id)
@@ -138,19 +133,21 @@ def list_webhooks(platform: PlatformDep, actor: ActorDep) -> JSONResponse:
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204)
-def delete_webhook(webhook_id: WebhookId, platform: PlatformDep, actor: ActorDep) -> Response:
+def delete_webhook(webhook_id: WebhookId, platform: PlatformDep, actor: WebhookAdmin) -> Response:
     """Stop a subscription; its deliveries still waiting are dead-lettered."""
-    taxpayer_id = require_admin(actor)
+    taxpayer_id = own_taxpayer(actor)
     with platform.database.transaction() as session:
         service.deactivate(session, service.get_webhook(session, taxpayer_id, webhook_id))
     return Response(status_code=204)
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryOut])
-def list_deliveries(webhook_id: WebhookId, platform: PlatformDep, actor: ActorDep) -> JSONResponse:
+def list_deliveries(
+    webhook_id: WebhookId, platform: PlatformDep, actor: WebhookAdmin
+) -> JSONResponse:
     """The last 100 deliveries of a subscription, newest first, each with its attempts
     (status code, latency, error)."""
-    taxpayer_id = require_admin(actor)
+    taxpayer_id = own_taxpayer(actor)
     with platform.database.transaction(write=False) as session:
         service.get_webhook(session, taxpayer_id, webhook_id)
         deliveries = service.deliveries_of(session, webhook_id)
@@ -164,11 +161,11 @@ def list_deliveries(webhook_id: WebhookId, platform: PlatformDep, actor: ActorDe
     response_model=DeliveryOut,
 )
 def redeliver(
-    webhook_id: WebhookId, delivery_id: WebhookId, platform: PlatformDep, actor: ActorDep
+    webhook_id: WebhookId, delivery_id: WebhookId, platform: PlatformDep, actor: WebhookAdmin
 ) -> JSONResponse:
     """Send a delivery again now (a dead letter, or one already delivered), with a fresh
     count of attempts."""
-    taxpayer_id = require_admin(actor)
+    taxpayer_id = own_taxpayer(actor)
     with platform.database.transaction() as session:
         service.get_webhook(session, taxpayer_id, webhook_id)
         delivery = service.redeliver(session, taxpayer_id, delivery_id, platform.clock.now())

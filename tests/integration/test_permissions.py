@@ -1,0 +1,316 @@
+"""Every route of the OpenAPI document, called by every kind of caller, against real objects.
+
+TABLE has one row per (method, path template) and one column per caller. The callers are
+the seller taxpayer's admin, clerk and viewer, a tax officer, an auditor, a clerk and an
+admin of ANOTHER taxpayer, and an anonymous caller. Path parameters name the seller's
+objects for every caller, so the other taxpayer's users prove that someone else's object
+is a 404. Outcomes:
+
+    ok   2xx, or a business-rule refusal (400, 409, 410, 422, 429): never 401/403/404
+    403  the role may not do this (ROLE_NOT_ALLOWED, or TAXPAYER_REQUIRED for officers)
+    404  not there for this caller (another taxpayer's object)
+    401  not signed in
+
+Adding a route: add its row below (and a request in REQUESTS if it needs a body or
+query), or test_every_route_has_a_row fails naming it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import PASSWORD, SELLER_ID, World, invoice_body, make_user
+from fapiao.app import create_app
+from fapiao.maintenance import service as maintenance
+from fapiao.settings import Settings
+from fapiao.webhooks.relay import Relay
+
+CALLERS = (
+    "seller_admin",
+    "seller",  # the seller's clerk
+    "seller_viewer",
+    "officer",
+    "auditor",
+    "other",  # a clerk of another taxpayer
+    "other_admin",
+    "anonymous",
+)
+
+# fmt: off
+TABLE: dict[tuple[str, str], str] = {
+    #                                                            admin clerk viewer officer auditor other o.admin anon
+    ("POST", "/api/v1/auth/token"):                                "ok   ok    ok     ok      ok      ok    ok      ok",
+    ("GET", "/api/v1/me"):                                         "ok   ok    ok     ok      ok      ok    ok      401",
+    ("GET", "/api/v1/taxpayers/me"):                               "ok   ok    ok     403     403     ok    ok      401",
+    ("POST", "/api/v1/invoices"):                                  "ok   ok    403    403     403     ok    ok      401",
+    ("GET", "/api/v1/invoices"):                                   "ok   ok    ok     403     403     ok    ok      401",
+    ("GET", "/api/v1/invoices/{number}"):                          "ok   ok    ok     ok      403     404   404     401",
+    ("GET", "/api/v1/invoices/{number}/receipt"):                  "ok   ok    ok     ok      403     404   404     401",
+    ("GET", "/api/v1/invoices/{number}/trace"):                    "ok   ok    ok     ok      403     404   404     401",
+    ("GET", "/api/v1/trace"):                                      "ok   ok    ok     ok      403     ok    ok      401",
+    ("POST", "/api/v1/invoices/{number}/void"):                    "ok   ok    403    403     403     404   404     401",
+    ("POST", "/api/v1/red-letter-forms"):                          "ok   ok    403    403     403     404   404     401",
+    ("GET", "/api/v1/red-letter-forms"):                           "ok   ok    ok     403     403     ok    ok      401",
+    ("GET", "/api/v1/red-letter-forms/{form_id}"):                 "ok   ok    ok     ok      403     404   404     401",
+    ("POST", "/api/v1/red-letter-forms/{form_id}/decision"):       "ok   ok    403    403     403     404   404     401",
+    ("POST", "/api/v1/invoices/{number}/certify"):                 "ok   ok    403    403     403     404   404     401",
+    ("DELETE", "/api/v1/invoices/{number}/certify"):               "ok   ok    403    403     403     404   404     401",
+    ("GET", "/api/v1/certification-periods/{period}"):             "ok   ok    ok     403     403     ok    ok      401",
+    ("POST", "/api/v1/certification-periods/{period}/confirm"):    "ok   ok    403    403     403     ok    ok      401",
+    ("POST", "/api/v1/reconciliations"):                           "ok   ok    403    ok      403     404   404     401",
+    ("GET", "/api/v1/reconciliations/{reconciliation_id}"):        "ok   ok    ok     ok      403     404   404     401",
+    ("GET", "/api/v1/reconciliations/{reconciliation_id}/report.xlsx"):
+                                                                   "ok   ok    ok     ok      403     404   404     401",
+    ("GET", "/api/v1/webhooks"):                                   "ok   403   403    403     403     403   ok      401",
+    ("POST", "/api/v1/webhooks"):                                  "ok   403   403    403     403     403   ok      401",
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"):           "ok   403   403    403     403     403   404     401",
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"):
+                                                                   "ok   403   403    403     403     403   404     401",
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"):                   "ok   403   403    403     403     403   404     401",
+    ("POST", "/api/v1/verify"):                                    "ok   ok    ok     ok      ok      ok    ok      ok",
+    ("GET", "/api/v1/keys"):                                       "ok   ok    ok     ok      ok      ok    ok      ok",
+    ("GET", "/api/v1/maintenance"):                                "ok   ok    ok     ok      ok      ok    ok      ok",
+    ("PUT", "/api/v1/maintenance"):                                "403  403   403    ok      403     403   403     401",
+    ("DELETE", "/api/v1/maintenance"):                             "403  403   403    ok      403     403   403     401",
+    ("GET", "/healthz"):                                           "ok   ok    ok     ok      ok      ok    ok      ok",
+    ("GET", "/readyz"):                                            "ok   ok    ok     ok      ok      ok    ok      ok",
+    ("GET", "/metrics"):                                           "ok   ok    ok     ok      ok      ok    ok      ok",
+}
+# fmt: on
+
+
+@dataclass
+class Objects:
+    """The seller's real objects that path parameters and bodies name."""
+
+    issued: str  # electronic special invoice the seller issued to the buyer
+    paper: str  # paper invoice the seller issued (voidable)
+    unreversed: str  # uncertified invoice of the seller, for a new red-letter form
+    received: str  # special invoice the seller received (certifiable by the seller)
+    form_id: int  # red-letter form the seller filed, waiting for the buyer
+    webhook_id: int
+    delivery_id: int
+    reconciliation_id: int
+    period: str = "202611"
+
+
+Request = Callable[[Objects], dict[str, Any]]
+Response = Any  # the test client's response
+
+# What each route is sent, beyond its path parameters (httpx keyword arguments).
+REQUESTS: dict[tuple[str, str], Request] = {
+    ("POST", "/api/v1/auth/token"): lambda o: {
+        "data": {"username": "seller", "password": PASSWORD}
+    },
+    ("POST", "/api/v1/invoices"): lambda o: {"json": invoice_body()},
+    ("GET", "/api/v1/trace"): lambda o: {"params": {"number": o.issued}},
+    ("POST", "/api/v1/invoices/{number}/void"): lambda o: {"path": {"number": o.paper}},
+    ("POST", "/api/v1/red-letter-forms"): lambda o: {
+        "json": {"blue_number": o.unreversed, "reason": "01"}
+    },
+    ("POST", "/api/v1/red-letter-forms/{form_id}/decision"): lambda o: {"json": {"decision": "C"}},
+    ("POST", "/api/v1/invoices/{number}/certify"): lambda o: {
+        "path": {"number": o.received},
+        "json": {"period": o.period, "purpose": "deduct"},
+    },
+    ("DELETE", "/api/v1/invoices/{number}/certify"): lambda o: {"path": {"number": o.received}},
+    ("POST", "/api/v1/reconciliations"): lambda o: {
+        "files": {"file": ("list.csv", reconciliation_csv(o))},
+        "data": {"taxpayer": SELLER_ID},
+    },
+    ("POST", "/api/v1/webhooks"): lambda o: {
+        "json": {"url": "http://127.0.0.1:9/erp", "events": ["invoice.issued"]}
+    },
+    ("POST", "/api/v1/verify"): lambda o: {
+        "json": {"number": o.issued, "issue_date": "2026-11-10", "total_with_tax": "226.00"}
+    },
+    ("PUT", "/api/v1/maintenance"): lambda o: {"json": {"until": "2026-11-10T12:00:00+08:00"}},
+}
+
+# Seen by no one but the seller's users, officers and parties to its invoices.
+SELLER_NAME = "北京示例科技有限公司"
+
+
+def reconciliation_csv(o: Objects) -> bytes:
+    return (
+        f"number,issue_date,buyer_tax_id,total_with_tax\n{o.issued},2026-11-10,,226.00\n".encode()
+    )
+
+
+def openapi_routes(app_openapi: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, operations in app_openapi["paths"].items()
+        for method in operations
+    }
+
+
+def test_every_route_has_a_row(tmp_path: Path) -> None:
+    """A route cannot be added (or removed) without deciding who may call it."""
+    app = create_app(Settings(data_dir=tmp_path, secret_key="s" * 40))
+    routes = openapi_routes(app.openapi())
+    missing = sorted(routes - TABLE.keys())
+    stale = sorted(TABLE.keys() - routes)
+    assert not missing, (
+        "routes without a row in TABLE of tests/integration/test_permissions.py: "
+        + (", ".join(f"{method} {path}" for method, path in missing))
+    )
+    assert not stale, "rows in TABLE for routes that no longer exist: " + ", ".join(
+        f"{method} {path}" for method, path in stale
+    )
+    for key, row in TABLE.items():
+        assert len(row.split()) == len(CALLERS), f"{key}: one outcome per caller"
+        assert set(row.split()) <= {"ok", "401", "403", "404"}, key
+    assert REQUESTS.keys() <= TABLE.keys()
+
+
+def test_every_role_on_every_route(world: World) -> None:
+    """Each row's outcome for each caller, in one pass over a world of real objects; every
+    route also succeeds (2xx) for at least one caller, so the requests are valid ones."""
+    objects = build_objects(world)
+    failures: list[str] = []
+    for (method, template), row in TABLE.items():
+        expected = dict(zip(CALLERS, row.split(), strict=True))
+        successes = 0
+        # Refused callers first: the allowed ones may change what the route acts on.
+        for caller in sorted(CALLERS, key=lambda who: expected[who] == "ok"):
+            response = call(world, objects, method, template, caller)
+            end_maintenance(world)
+            problem = judge(expected[caller], response, public=expected["anonymous"] == "ok")
+            if problem is None and caller.startswith("other") and expected["anonymous"] != "ok":
+                problem = leak(response)
+            if problem:
+                failures.append(f"{method} {template} as {caller}: {problem}")
+            successes += response.is_success
+        if not successes:
+            failures.append(f"{method} {template}: no caller succeeded (fix its request)")
+    assert not failures, "\n".join(failures)
+
+
+def call(world: World, o: Objects, method: str, template: str, caller: str) -> Response:
+    spec = dict(REQUESTS.get((method, template), lambda _: {})(o))
+    values = {
+        "number": o.issued,
+        "form_id": o.form_id,
+        "period": o.period,
+        "webhook_id": o.webhook_id,
+        "delivery_id": o.delivery_id,
+        "reconciliation_id": o.reconciliation_id,
+        **spec.pop("path", {}),
+    }
+    headers = {} if caller == "anonymous" else world.as_(caller)
+    return world.client.request(
+        method, template.format(**values), headers={**headers, "Accept-Language": "en"}, **spec
+    )
+
+
+def judge(expected: str, response: Response, *, public: bool) -> str | None:
+    """What is wrong with the response for this expected outcome, or None."""
+    status = response.status_code
+    code = response.json().get("code") if _is_problem(response) else None
+    if status >= 500:
+        return f"server error {status}: {response.text[:200]}"
+    if expected == "ok":
+        if status in (401, 403, 404) or status >= 500:
+            return f"expected to be allowed, got {status} {code}"
+        return None
+    if status != int(expected):
+        return f"expected {expected}, got {status} {code or response.text[:120]}"
+    if expected == "403" and code not in ("ROLE_NOT_ALLOWED", "TAXPAYER_REQUIRED"):
+        return f"403 with code {code}"
+    if expected == "404" and not (code or "").endswith("_NOT_FOUND"):
+        return f"404 with code {code}"
+    if expected == "401" and code != "NOT_AUTHENTICATED":
+        return f"401 with code {code}"
+    return leak(response)
+
+
+def leak(response: Response) -> str | None:
+    if SELLER_NAME in response.text or json.dumps(SELLER_NAME)[1:-1] in response.text:
+        return "the seller's data is in the answer"
+    return None
+
+
+def _is_problem(response: Response) -> bool:
+    return response.headers.get("content-type", "").startswith("application/problem+json")
+
+
+def end_maintenance(world: World) -> None:
+    """An officer's maintenance window would refuse every later write with 503."""
+    platform = world.platform
+    if platform.maintenance.current() is not None:
+        with platform.database.transaction() as session:
+            maintenance.end(session, platform.clock.now())
+        platform.maintenance.forget()
+
+
+def build_objects(world: World) -> Objects:
+    """The seller's objects, made through the API as its users would."""
+    platform = world.platform
+    world.headers["auditor"] = make_user(platform, "auditor", "auditor", None)
+    world.headers["other_admin"] = make_user(platform, "other_admin", "admin", "91110108MA01R4KD2T")
+
+    def post(who: str, path: str, expect: int = 201, **kwargs: Any) -> Any:
+        response = world.client.post(path, headers=world.as_(who), **kwargs)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    hook = post(
+        "seller_admin",
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/seller", "events": ["invoice.issued"]},
+    )
+    issued = post("seller", "/api/v1/invoices", json=invoice_body())["number"]
+    paper = post("seller", "/api/v1/invoices", json=invoice_body(medium="paper"))["number"]
+    unreversed = post("seller", "/api/v1/invoices", json=invoice_body())["number"]
+    to_reverse = post("seller", "/api/v1/invoices", json=invoice_body())["number"]
+    seller_as_buyer = {"tax_id": SELLER_ID, "name": SELLER_NAME}
+    received = post("buyer", "/api/v1/invoices", json=invoice_body(buyer=seller_as_buyer))
+    confirmed = post("buyer", "/api/v1/invoices", json=invoice_body(buyer=seller_as_buyer))
+    # Certified by the buyer, the blue invoice's reversal waits for the buyer's answer.
+    certify = {"period": "202611", "purpose": "deduct"}
+    post("buyer", f"/api/v1/invoices/{to_reverse}/certify", 200, json=certify)
+    form = post(
+        "seller", "/api/v1/red-letter-forms", json={"blue_number": to_reverse, "reason": "01"}
+    )
+    assert form["red_invoice_number"] is None
+    # Something stays certified in the period whatever the certify routes do, so it can be
+    # confirmed.
+    post("seller", f"/api/v1/invoices/{confirmed['number']}/certify", 200, json=certify)
+    Relay(platform).run_once()  # the webhook's delivery fails (nothing listens) and is logged
+    deliveries = world.client.get(
+        f"/api/v1/webhooks/{hook['id']}/deliveries", headers=world.as_("seller_admin")
+    ).json()
+    objects = Objects(
+        issued=issued,
+        paper=paper,
+        unreversed=unreversed,
+        received=received["number"],
+        form_id=form["id"],
+        webhook_id=hook["id"],
+        delivery_id=deliveries[0]["id"],
+        reconciliation_id=0,
+    )
+    reconciliation = post(
+        "seller",
+        "/api/v1/reconciliations",
+        files={"file": ("list.csv", reconciliation_csv(objects))},
+    )
+    objects.reconciliation_id = reconciliation["id"]
+    platform.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    return objects
+
+
+@pytest.mark.parametrize("role", ["auditor"])
+def test_platform_roles_belong_to_no_taxpayer(world: World, role: str) -> None:
+    """`fapiao user add --role auditor` makes an auditor, who sees only who they are."""
+    headers = make_user(world.platform, "audit1", role, None)
+    me = world.client.get("/api/v1/me", headers=headers).json()
+    assert me == {"username": "audit1", "role": "auditor", "tax_id": None}
