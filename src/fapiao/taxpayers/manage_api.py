@@ -180,7 +180,12 @@ def update_taxpayer(
             active=body.active,
             contact=contact,
         )
-        return detail(taxpayer)
+        result = detail(taxpayer)
+        users = [user.id for user in accounts.users_of(session, taxpayer.id)]
+    # Suspension applies here at once; other processes within the actor cache's ttl.
+    for user_id in users:
+        platform.actors.drop(user_id)
+    return result
 
 
 @router.get("/taxpayers/{tax_id}/users", response_model=list[UserOut])
