@@ -13,6 +13,7 @@ from fapiao.accounts import passwords
 from fapiao.accounts.models import User
 from fapiao.accounts.passwords import PasswordPolicy
 from fapiao.cli import demo
+from fapiao.cli.context import CliState
 from fapiao.cli.main import app
 from fapiao.settings import Settings
 
@@ -25,9 +26,18 @@ def run(world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> An
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None) -> Any:
-        return runner.invoke(
-            app, ["--data-dir", str(settings.data_dir), "--lang", "en", *args], env=env, input=input
-        )
+        cli = CliState()
+        try:
+            return runner.invoke(
+                app,
+                ["--data-dir", str(settings.data_dir), "--lang", "en", *args],
+                env=env,
+                input=input,
+                obj=cli,
+            )
+        finally:
+            if cli._platform is not None:
+                cli._platform.close()
 
     return invoke
 
