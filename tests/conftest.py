@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from fapiao import migrate
+from fapiao.accounts import passwords
 from fapiao.accounts import service as accounts
 from fapiao.app import create_app
 from fapiao.db import Database
@@ -37,10 +38,10 @@ PASSWORD = "correct-horse-42"
 def _fast_password_hashing() -> Iterator[None]:
     """Argon2 at production cost makes every created user take ~50 ms; tests use the
     same algorithm at minimal cost."""
-    original = accounts._hasher
-    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     yield
-    accounts._hasher = original
+    passwords._hasher = original
 
 
 class _PgTemplate:

@@ -15,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 
 from fapiao import __version__, metrics, migrate
 from fapiao.accounts.api import router as auth_router
+from fapiao.accounts.password_api import router as password_router
+from fapiao.accounts.users_api import router as users_router
 from fapiao.certification.api import router as certification_router
 from fapiao.http import problems
 from fapiao.http.body import add_schemas
@@ -32,6 +34,7 @@ from fapiao.reconcile.api import router as reconcile_router
 from fapiao.redletter.api import router as redletter_router
 from fapiao.settings import Settings, load_settings
 from fapiao.taxpayers.api import router as taxpayers_router
+from fapiao.taxpayers.manage_api import router as taxpayers_manage_router
 from fapiao.trace.api import router as trace_router
 from fapiao.verification.api import router as verification_router
 from fapiao.webhooks.api import router as webhooks_router
@@ -100,6 +103,10 @@ def create_app(
         certification_router,
         verification_router,
         taxpayers_router,
+        # After taxpayers_router: /taxpayers/me must not be taken for a tax ID.
+        taxpayers_manage_router,
+        password_router,
+        users_router,
         ledger_router,
         webhooks_router,
         trace_router,

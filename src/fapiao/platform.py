@@ -114,6 +114,11 @@ class ActorCache:
                 self._items.clear()
             self._items[user_id] = (time.monotonic(), actor)
 
+    def drop(self, user_id: int) -> None:
+        """Forget a user at once (this process only; others within `ttl`)."""
+        with self._lock:
+            self._items.pop(user_id, None)
+
 
 @dataclass
 class Platform:

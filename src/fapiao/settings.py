@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     channel: str = "1"
     secret_key: str = ""
     token_ttl_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
+    # Password policy (accounts/passwords.py): ASVS defaults; classes and rotation are
+    # there for assessors who require them (GB/T 22239 level 3).
+    password_min_length: int = Field(default=8, ge=8, le=128)
+    password_require_classes: int = Field(default=0, ge=0, le=4)
+    password_max_age_days: int = Field(default=0, ge=0, le=3650)
     default_credit_limit: Decimal = Decimal("10000000.00")
     max_lines: int = Field(default=2000, ge=1, le=10000)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)

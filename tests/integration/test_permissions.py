@@ -80,6 +80,19 @@ TABLE: dict[str, str] = {
     "GET /api/v1/maintenance":                        "ok   ok   ok   ok   ok   ok   ok   ok",
     "PUT /api/v1/maintenance":                        "403  403  403  ok   403  403  403  401",
     "DELETE /api/v1/maintenance":                     "403  403  403  ok   403  403  403  401",
+    "POST /api/v1/me/password":                       "ok   ok   ok   ok   ok   ok   ok   ok",
+    "GET /api/v1/users":                              "ok   403  403  403  403  403  ok   401",
+    "POST /api/v1/users":                             "ok   403  403  403  403  403  ok   401",
+    "PATCH /api/v1/users/{username}":                 "ok   403  403  403  403  403  404  401",
+    "POST /api/v1/users/{username}/password":         "ok   403  403  403  403  403  404  401",
+    "GET /api/v1/taxpayers":                          "403  403  403  ok   403  403  403  401",
+    "POST /api/v1/taxpayers":                         "403  403  403  ok   403  403  403  401",
+    "GET /api/v1/taxpayers/{tax_id}":                 "ok   ok   ok   ok   403  404  404  401",
+    "PATCH /api/v1/taxpayers/{tax_id}":               "403  403  403  ok   403  403  403  401",
+    "GET /api/v1/taxpayers/{tax_id}/users":           "403  403  403  ok   403  403  403  401",
+    "POST /api/v1/taxpayers/{tax_id}/users":          "403  403  403  ok   403  403  403  401",
+    "POST /api/v1/taxpayers/{tax_id}/users/{username}/password":
+                                                      "403  403  403  ok   403  403  403  401",
     "GET /healthz":                                   "ok   ok   ok   ok   ok   ok   ok   ok",
     "GET /readyz":                                    "ok   ok   ok   ok   ok   ok   ok   ok",
     "GET /metrics":                                   "ok   ok   ok   ok   ok   ok   ok   ok",
@@ -131,6 +144,44 @@ REQUESTS: dict[str, Request] = {
         "json": {"number": o.issued, "issue_date": "2026-11-10", "total_with_tax": "226.00"}
     },
     "PUT /api/v1/maintenance": lambda o: {"json": {"until": "2026-11-10T12:00:00+08:00"}},
+    # Signed-in callers change their own password (and carry on with the new token, see
+    # AFTER); an anonymous caller names a user whose password was not reset: refused.
+    "POST /api/v1/me/password": lambda o: {
+        "json": {
+            "username": "seller_spare",
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+        }
+    },
+    "POST /api/v1/users": lambda o: {
+        "json": {"username": "new_clerk", "password": NEW_PASSWORD, "role": "clerk"}
+    },
+    "PATCH /api/v1/users/{username}": lambda o: {"json": {"role": "viewer"}},
+    "POST /api/v1/users/{username}/password": lambda o: {"json": {"new_password": NEW_PASSWORD}},
+    "POST /api/v1/taxpayers": lambda o: {
+        "json": {"tax_id": "91110108MA01PQ000C", "name": "北京新登记有限公司"}
+    },
+    "PATCH /api/v1/taxpayers/{tax_id}": lambda o: {"json": {"credit_limit": "1000000.00"}},
+    "POST /api/v1/taxpayers/{tax_id}/users": lambda o: {
+        "json": {"username": "new_admin", "password": NEW_PASSWORD}
+    },
+    "POST /api/v1/taxpayers/{tax_id}/users/{username}/password": lambda o: {
+        "path": {"username": "seller_spare_admin"},
+        "json": {"new_password": NEW_PASSWORD},
+    },
+}
+
+NEW_PASSWORD = "Lantern-Orchard-2026"
+
+
+def _carry_on_with_new_token(world: World, caller: str, response: Response) -> None:
+    if caller != "anonymous" and response.is_success:
+        world.headers[caller] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+# What must follow a call, for the callers' later calls to still mean what they say.
+AFTER: dict[str, Callable[[World, str, Response], None]] = {
+    "POST /api/v1/me/password": _carry_on_with_new_token,
 }
 
 # Seen by no one but the seller's users, officers and parties to its invoices.
@@ -176,6 +227,7 @@ def test_every_role_on_every_route(world: World) -> None:
         # Refused callers first: the allowed ones may change what the route acts on.
         for caller in sorted(CALLERS, key=lambda who: expected[who] == "ok"):
             response = call(world, objects, route, caller)
+            AFTER.get(route, lambda *_: None)(world, caller, response)
             end_maintenance(world)
             problem = judge(expected[caller], response)
             if problem is None and caller.startswith("other") and not public:
@@ -198,6 +250,8 @@ def call(world: World, o: Objects, route: str, caller: str) -> Response:
         "webhook_id": o.webhook_id,
         "delivery_id": o.delivery_id,
         "reconciliation_id": o.reconciliation_id,
+        "tax_id": SELLER_ID,
+        "username": "seller_spare",  # a user of the seller whose token no caller uses
         **spec.pop("path", {}),
     }
     headers = {} if caller == "anonymous" else world.as_(caller)
@@ -251,6 +305,8 @@ def build_objects(world: World) -> Objects:
     platform = world.platform
     world.headers["auditor"] = make_user(platform, "auditor", "auditor", None)
     world.headers["other_admin"] = make_user(platform, "other_admin", "admin", "91110108MA01R4KD2T")
+    make_user(platform, "seller_spare", "viewer", SELLER_ID)
+    make_user(platform, "seller_spare_admin", "admin", SELLER_ID)
 
     def post(who: str, path: str, expect: int = 201, **kwargs: Any) -> Any:
         response = world.client.post(path, headers=world.as_(who), **kwargs)

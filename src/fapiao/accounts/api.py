@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from pydantic import BaseModel
 
+from fapiao.accounts import management, passwords
 from fapiao.accounts.service import authenticate, issue_token
 from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PROBLEMS
@@ -34,11 +35,20 @@ def token(
     username: Annotated[str, Form(max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")],
     password: Annotated[str, Form(max_length=128, pattern=r"^[^\x00]*$")],
 ) -> Token:
-    """Exchange a username and password for a bearer token (OAuth2 password flow)."""
+    """Exchange a username and password for a bearer token (OAuth2 password flow). A
+    reset or expired password is refused (403 PASSWORD_CHANGE_REQUIRED, PASSWORD_EXPIRED)
+    until it is changed with POST /api/v1/me/password."""
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
+    policy = passwords.PasswordPolicy.from_settings(platform.settings)
     with platform.database.transaction(write=False) as session:
         user = authenticate(session, username, password)
+        management.check_may_sign_in(session, user, policy, platform.clock.now())
         access = issue_token(user, platform.secret, platform.clock.now(), ttl)
+        user_id, old_hash = user.id, user.password_hash
+    if passwords.needs_rehash(old_hash):
+        new_hash = passwords.hash_password(password)
+        with platform.database.transaction() as session:
+            management.rehash(session, user_id, old_hash, new_hash)
     return Token(access_token=access, expires_in=int(ttl.total_seconds()))
 
 

@@ -9,19 +9,22 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fapiao.accounts import permissions
 from fapiao.accounts.models import PLATFORM_ROLES, ROLES, TAXPAYER_ROLES, User
+from fapiao.accounts.passwords import (
+    PasswordPolicy,
+    check_new_password,
+    check_password,
+    hash_password,
+)
 from fapiao.kit.errors import N_, Conflict, Unauthorized, invalid
 from fapiao.taxpayers.models import Taxpayer
 
-_hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("fapiao-dummy-password")
+_DUMMY_HASH = hash_password("fapiao-dummy-password")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Actor:
     tax_id: str | None
     locale: str | None = None
     taxpayer_kind: str | None = None
+    # Tokens carrying an older version were issued before a password change or reset.
+    token_version: int = 0
 
     @property
     def is_officer(self) -> bool:
@@ -47,17 +52,6 @@ class Actor:
         return self.taxpayer_id
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def check_password(password: str, hashed: str) -> bool:
-    try:
-        return _hasher.verify(hashed, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 def create_user(
     session: Session,
     *,
@@ -66,13 +60,20 @@ def create_user(
     role: str,
     taxpayer_tax_id: str | None,
     now: datetime,
+    policy: PasswordPolicy | None = None,
 ) -> User:
     """A new user; taxpayer roles need a taxpayer, platform roles (officer, auditor)
-    must not have one."""
+    must not have one. The password must satisfy `policy` (the default policy when none
+    is given)."""
     if not username or len(username) > 64:
         raise invalid("username", "USERNAME_INVALID", N_("A username has 1 to 64 characters."))
-    if len(password) < 8 or len(password) > 128:
-        raise invalid("password", "PASSWORD_LENGTH", N_("A password has 8 to 128 characters."))
+    check_new_password(
+        password,
+        policy or PasswordPolicy(),
+        field="password",
+        username=username,
+        tax_id=taxpayer_tax_id,
+    )
     if role not in ROLES:
         raise invalid("role", "ROLE_UNKNOWN", N_("Unknown role {role}."), role=role)
     taxpayer_id = None
@@ -96,6 +97,9 @@ def create_user(
         taxpayer_id=taxpayer_id,
         is_active=True,
         created_at=now,
+        password_changed_at=now,
+        must_change_password=False,
+        token_version=0,
     )
     session.add(user)
     session.flush()
@@ -121,14 +125,21 @@ def _unb64(text: str) -> bytes:
 
 
 def issue_token(user: User, secret: str, now: datetime, ttl: timedelta) -> str:
-    """A signed bearer token naming the user and its expiry."""
-    payload = _b64(json.dumps({"uid": user.id, "exp": int((now + ttl).timestamp())}).encode())
+    """A signed bearer token naming the user, its token version and its expiry."""
+    claims = {"uid": user.id, "exp": int((now + ttl).timestamp()), "ver": user.token_version}
+    payload = _b64(json.dumps(claims).encode())
     signature = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
     return f"v1.{payload}.{_b64(signature)}"
 
 
 def read_token(token: str, secret: str, now: datetime) -> int:
     """The user id of a valid, unexpired token; 401 otherwise."""
+    return read_token_claims(token, secret, now)[0]
+
+
+def read_token_claims(token: str, secret: str, now: datetime) -> tuple[int, int]:
+    """(user id, token version) of a valid, unexpired token; 401 otherwise. The version
+    must still be checked against the user's (`check_token_version`)."""
     # Our tokens are about 120 characters; anything much longer is refused unread, so
     # junk cannot fill the cache below.
     claims = _verified_claims(token, secret) if len(token) <= _MAX_TOKEN else None
@@ -136,17 +147,25 @@ def read_token(token: str, secret: str, now: datetime) -> int:
         raise Unauthorized(
             "TOKEN_INVALID", N_("Sign in again: the access token is invalid or expired.")
         )
-    return claims[0]
+    return claims[0], claims[2]
+
+
+def check_token_version(actor: Actor, version: int) -> None:
+    """401 when the token was issued before the user's last password change or reset."""
+    if version != actor.token_version:
+        raise Unauthorized(
+            "TOKEN_INVALID", N_("Sign in again: the access token is invalid or expired.")
+        )
 
 
 _MAX_TOKEN = 512
-_VERIFIED: dict[tuple[str, str], tuple[int, int]] = {}
+_VERIFIED: dict[tuple[str, str], tuple[int, int, int]] = {}
 
 
-def _verified_claims(token: str, secret: str) -> tuple[int, int] | None:
-    """(user id, expiry) of a token whose signature holds, else None. Verified tokens are
-    remembered (a client sends the same one with every request, and checking it is pure);
-    refused ones are not, so they cannot crowd the good ones out."""
+def _verified_claims(token: str, secret: str) -> tuple[int, int, int] | None:
+    """(user id, expiry, token version) of a token whose signature holds, else None.
+    Verified tokens are remembered (a client sends the same one with every request, and
+    checking it is pure); refused ones are not, so they cannot crowd the good ones out."""
     known = _VERIFIED.get((token, secret))
     if known is not None:
         return known
@@ -158,7 +177,7 @@ def _verified_claims(token: str, secret: str) -> tuple[int, int] | None:
     return claims
 
 
-def _check_token(token: str, secret: str) -> tuple[int, int] | None:
+def _check_token(token: str, secret: str) -> tuple[int, int, int] | None:
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != "v1":
         return None
@@ -171,7 +190,8 @@ def _check_token(token: str, secret: str) -> tuple[int, int] | None:
     if not hmac.compare_digest(expected, given) or not isinstance(claims, dict):
         return None
     try:
-        return int(claims["uid"]), int(claims.get("exp", 0))
+        # Tokens from before versions existed carry none: version 0, every user's first.
+        return int(claims["uid"]), int(claims.get("exp", 0)), int(claims.get("ver", 0))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -185,13 +205,15 @@ def load_actor(session: Session, user_id: int) -> Actor:
             User.taxpayer_id,
             User.is_active,
             User.locale,
+            User.token_version,
             Taxpayer.tax_id,
             Taxpayer.kind,
+            Taxpayer.is_active.label("taxpayer_active"),
         )
         .outerjoin(Taxpayer, Taxpayer.id == User.taxpayer_id)
         .where(User.id == user_id)
     ).one_or_none()
-    if row is None or not row.is_active:
+    if row is None or not row.is_active or row.taxpayer_active is False:
         raise Unauthorized(
             "TOKEN_INVALID", N_("Sign in again: the access token is invalid or expired.")
         )
@@ -203,4 +225,5 @@ def load_actor(session: Session, user_id: int) -> Actor:
         tax_id=row.tax_id,
         locale=row.locale,
         taxpayer_kind=row.kind,
+        token_version=row.token_version,
     )

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.table import Table
+from sqlalchemy import select
 
-from fapiao.accounts import service
+from fapiao.accounts import management, passwords, service
+from fapiao.accounts.models import User
 from fapiao.cli.context import console, fail, state
-from fapiao.kit.errors import FapiaoError
+from fapiao.kit.errors import N_, FapiaoError, NotFound
+from fapiao.taxpayers.models import Taxpayer
 
 app = typer.Typer(help="Users.", no_args_is_help=True)
 
@@ -17,7 +21,9 @@ app = typer.Typer(help="Users.", no_args_is_help=True)
 def add(
     ctx: typer.Context,
     username: Annotated[str, typer.Option(help="Sign-in name.")],
-    password: Annotated[str, typer.Option(help="8 to 128 characters.")],
+    password: Annotated[
+        str, typer.Option(help="Must satisfy the password policy (FAPIAO_PASSWORD_*).")
+    ],
     role: Annotated[
         str, typer.Option(help="admin, clerk, viewer (need --taxpayer), officer or auditor.")
     ],
@@ -34,7 +40,74 @@ def add(
                 role=role,
                 taxpayer_tax_id=taxpayer,
                 now=platform.clock.now(),
+                policy=passwords.PasswordPolicy.from_settings(platform.settings),
             )
             console.print(f"user {user.username} ({user.role}) added")
     except FapiaoError as error:
         fail(ctx, error)
+
+
+@app.command()
+def passwd(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Option(help="Whose password to set.")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="The new password, for scripts; asked for twice when omitted."),
+    ] = None,
+) -> None:
+    """Set a user's password (it must satisfy the policy); the user's tokens end."""
+    platform = state(ctx).platform()
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    policy = passwords.PasswordPolicy.from_settings(platform.settings)
+    try:
+        with platform.database.transaction(write=False) as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise NotFound("USER_NOT_FOUND", N_("No user has this username."))
+            passwords.check_new_password(
+                password,
+                policy,
+                field="password",
+                username=user.username,
+                tax_id=management.tax_id_of(session, user),
+            )
+            user_id = user.id
+        new_hash = passwords.hash_password(password)
+        with platform.database.transaction() as session:
+            management.store_password(
+                session, user_id, new_hash, platform.clock.now(), must_change=False
+            )
+    except FapiaoError as error:
+        fail(ctx, error)
+    console.print(f"password of {username} changed")
+
+
+@app.command("list")
+def list_users(
+    ctx: typer.Context,
+    taxpayer: Annotated[str | None, typer.Option(help="Only this taxpayer's users.")] = None,
+) -> None:
+    """List users with their role, taxpayer and password state."""
+    platform = state(ctx).platform()
+    query = (
+        select(User, Taxpayer.tax_id)
+        .outerjoin(Taxpayer, Taxpayer.id == User.taxpayer_id)
+        .order_by(Taxpayer.tax_id, User.username)
+    )
+    if taxpayer is not None:
+        query = query.where(Taxpayer.tax_id == taxpayer)
+    table = Table("username", "role", "taxpayer", "active", "must change", "password set")
+    with platform.database.transaction(write=False) as session:
+        for user, tax_id in session.execute(query):
+            changed = user.password_changed_at
+            table.add_row(
+                user.username,
+                user.role,
+                tax_id or "-",
+                "yes" if user.is_active else "no",
+                "yes" if user.must_change_password else "no",
+                changed.strftime("%Y-%m-%d %H:%M") if changed else "-",
+            )
+    console.print(table)

@@ -8,7 +8,7 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
-from fapiao.accounts.service import Actor, load_actor, read_token
+from fapiao.accounts.service import Actor, check_token_version, load_actor, read_token_claims
 from fapiao.consistency import parse_lsn
 from fapiao.http.middleware import CONSISTENCY_HEADER
 from fapiao.kit.errors import N_, FapiaoError, FieldError, Unauthorized
@@ -34,12 +34,16 @@ async def get_actor(
             N_("Sign in first: send an Authorization: Bearer token."),
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user_id = read_token(token, platform.secret, platform.clock.now())
+    user_id, version = read_token_claims(token, platform.secret, platform.clock.now())
     cached = platform.actors.get(user_id)
-    if cached is not None:
+    # A token newer than the cached user was issued after a password change made in
+    # another process: look the user up again rather than refuse it.
+    if cached is not None and version <= cached.token_version:
+        check_token_version(cached, version)
         return cached
     actor = await run_in_threadpool(_load, platform, user_id)
     platform.actors.put(user_id, actor)
+    check_token_version(actor, version)
     return actor
 
 

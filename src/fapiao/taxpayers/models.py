@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import String
+from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fapiao.db import Base, BigId, Cents, UTCDateTime
@@ -24,3 +24,5 @@ class Taxpayer(Base):
     bank: Mapped[str] = mapped_column(String(200), default="")
     account: Mapped[str] = mapped_column(String(60), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # An officer can suspend a taxpayer: its users can then neither sign in nor act.
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
