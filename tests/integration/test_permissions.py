@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import PASSWORD, SELLER_ID, World, invoice_body, make_user
+from conftest import OTHER_ID, PASSWORD, SELLER_ID, World, invoice_body, make_user
 from fapiao.app import create_app
 from fapiao.maintenance import service as maintenance
 from fapiao.settings import Settings
@@ -250,7 +250,7 @@ def build_objects(world: World) -> Objects:
     """The seller's objects, made through the API as its users would."""
     platform = world.platform
     world.headers["auditor"] = make_user(platform, "auditor", "auditor", None)
-    world.headers["other_admin"] = make_user(platform, "other_admin", "admin", "91110108MA01R4KD2T")
+    world.headers["other_admin"] = make_user(platform, "other_admin", "admin", OTHER_ID)
 
     def post(who: str, path: str, expect: int = 201, **kwargs: Any) -> Any:
         response = world.client.post(path, headers=world.as_(who), **kwargs)
