@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import PASSWORD, SELLER_ID, World, invoice_body, make_user
+from conftest import OTHER_ID, PASSWORD, SELLER_ID, World, invoice_body, make_user
 from fapiao.app import create_app
 from fapiao.maintenance import service as maintenance
 from fapiao.settings import Settings
@@ -304,7 +304,7 @@ def build_objects(world: World) -> Objects:
     """The seller's objects, made through the API as its users would."""
     platform = world.platform
     world.headers["auditor"] = make_user(platform, "auditor", "auditor", None)
-    world.headers["other_admin"] = make_user(platform, "other_admin", "admin", "91110108MA01R4KD2T")
+    world.headers["other_admin"] = make_user(platform, "other_admin", "admin", OTHER_ID)
     make_user(platform, "seller_spare", "viewer", SELLER_ID)
     make_user(platform, "seller_spare_admin", "admin", SELLER_ID)
 
