@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from fapiao.accounts import service
+from fapiao.cli import twofactor
 from fapiao.cli.context import console, fail, state
 from fapiao.kit.errors import FapiaoError
 
@@ -20,10 +21,15 @@ def add(
     password: Annotated[str, typer.Option(help="8 to 128 characters.")],
     role: Annotated[str, typer.Option(help="admin, clerk, viewer (need --taxpayer) or officer.")],
     taxpayer: Annotated[str | None, typer.Option(help="Tax ID of the user's taxpayer.")] = None,
+    totp_secret: Annotated[
+        str | None,
+        typer.Option(help="Base32 TOTP secret: two-factor sign-in on from the start."),
+    ] = None,
 ) -> None:
     """Create a user."""
     platform = state(ctx).platform()
     try:
+        secret = twofactor.parse_secret(totp_secret) if totp_secret is not None else None
         with platform.database.transaction() as session:
             user = service.create_user(
                 session,
@@ -33,6 +39,11 @@ def add(
                 taxpayer_tax_id=taxpayer,
                 now=platform.clock.now(),
             )
+            if secret is not None:
+                twofactor.enrol(session, user, secret, platform.clock.now())
             console.print(f"user {user.username} ({user.role}) added")
     except FapiaoError as error:
         fail(ctx, error)
+
+
+twofactor.register(app)

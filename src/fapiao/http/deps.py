@@ -8,6 +8,8 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
+from fapiao.accounts.enrolment_token import PREFIX as ENROLMENT_PREFIX
+from fapiao.accounts.enrolment_token import refuse_enrolment_token
 from fapiao.accounts.service import Actor, load_actor, read_token
 from fapiao.consistency import parse_lsn
 from fapiao.http.middleware import CONSISTENCY_HEADER
@@ -34,6 +36,8 @@ async def get_actor(
             N_("Sign in first: send an Authorization: Bearer token."),
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if token.startswith(ENROLMENT_PREFIX):
+        refuse_enrolment_token(token, platform.secret, platform.clock.now())
     user_id = read_token(token, platform.secret, platform.clock.now())
     cached = platform.actors.get(user_id)
     if cached is not None:
