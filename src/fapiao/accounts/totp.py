@@ -25,8 +25,8 @@ RECOVERY_CODE_COUNT = 10
 _RECOVERY_GROUPS = 4
 _RECOVERY_GROUP_LENGTH = 4
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-# At least 80 bits (16 base32 characters), the smallest secret authenticator apps take.
-MIN_SECRET_CHARS = 16
+# At least 112 bits (NIST SP 800-63B; 23 base32 characters): pyotp refuses shorter keys.
+MIN_SECRET_BYTES = 14
 MAX_SECRET_CHARS = 128
 
 
@@ -39,15 +39,13 @@ def normalise_secret(text: str) -> str | None:
     """The secret in canonical form (upper case, no spaces or padding), or None when it
     is not base32 of a usable length."""
     secret = "".join(text.split()).upper().rstrip("=")
-    if not MIN_SECRET_CHARS <= len(secret) <= MAX_SECRET_CHARS:
-        return None
-    if any(char not in _BASE32 for char in secret):
+    if len(secret) > MAX_SECRET_CHARS or any(char not in _BASE32 for char in secret):
         return None
     try:
-        base64.b32decode(secret + "=" * (-len(secret) % 8))
+        key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     except binascii.Error:
         return None
-    return secret
+    return secret if len(key) >= MIN_SECRET_BYTES else None
 
 
 def step_at(now: datetime) -> int:

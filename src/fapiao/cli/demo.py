@@ -106,10 +106,11 @@ def register(app: typer.Typer) -> None:
         platform = state(ctx).platform()
         created = seed(platform)
         console.print("demo data seeded" if created else "demo data already present")
-        table = Table("username", "password", "role", "taxpayer", "TOTP secret")
+        table = Table("username", "password", "role", "taxpayer")
         for username, role, tax_id in USERS:
-            table.add_row(username, PASSWORD, role, tax_id or "-", TOTP_SECRETS.get(username, "-"))
+            table.add_row(username, PASSWORD, role, tax_id or "-")
         console.print(table)
-        console.print(
-            "one-time code of a user with a TOTP secret: fapiao user totp-code --username U"
-        )
+        console.print("these sign in with a one-time code too (field totp); the TOTP secrets:")
+        for username, secret in TOTP_SECRETS.items():
+            console.print(f"  {username}: {secret}")
+        console.print("the current code: fapiao user totp-code --username seller-admin")

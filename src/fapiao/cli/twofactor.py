@@ -27,7 +27,10 @@ def parse_secret(text: str) -> str:
         raise invalid(
             "totp_secret",
             "TOTP_SECRET_INVALID",
-            N_("A TOTP secret is base32 (letters A–Z and digits 2–7), 16 to 128 characters."),
+            N_(
+                "A TOTP secret is base32 (letters A–Z and digits 2–7) of at least 112 bits "
+                "(23 characters)."
+            ),
         )
     return secret
 
@@ -58,7 +61,8 @@ def register(app: typer.Typer) -> None:
                 was_locked = unlock(session, user, by="cli", origin=CLI, now=platform.clock.now())
         except FapiaoError as error:
             fail(ctx, error)
-        console.print(f"user {username} " + ("unlocked" if was_locked else "was not locked"))
+        note = "" if was_locked else " (it was not locked)"
+        console.print(f"user {username} unlocked, failed sign-ins cleared{note}")
 
     @app.command("totp-code")
     def totp_code(
