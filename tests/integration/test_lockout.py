@@ -16,6 +16,7 @@ from fapiao.accounts import service as accounts
 from fapiao.accounts.login import sign_in
 from fapiao.accounts.security import Origin
 from fapiao.accounts.security_models import UserSecurity
+from fapiao.cli.context import CliState
 from fapiao.cli.main import app
 from fapiao.kit.errors import Unauthorized
 from fapiao.platform import Platform
@@ -152,15 +153,15 @@ def test_admins_unlock_their_own_users_and_officers_anyone(world: World) -> None
 
 def test_cli_unlocks(world: World) -> None:
     lock(world, "seller")
-    settings = world.platform.settings
-    env = {"FAPIAO_DATABASE_URL": settings.database_url, "FAPIAO_SECRET_KEY": settings.secret_key}
+    cli_state = CliState()
+    cli_state._platform = world.platform  # the test's database and clock
     runner = CliRunner()
-    args = ["--data-dir", str(settings.data_dir), "user", "unlock", "--username"]
-    result = runner.invoke(app, [*args, "seller"], env=env)
+    args = ["--lang", "en", "user", "unlock", "--username"]
+    result = runner.invoke(app, [*args, "seller"], obj=cli_state)
     assert result.exit_code == 0, result.output
-    assert "unlocked" in result.output
+    assert result.output == "user seller unlocked, failed sign-ins cleared\n"
     assert login(world, "seller").status_code == 200
-    missing = runner.invoke(app, ["--lang", "en", *args, "ghost"], env=env)
+    missing = runner.invoke(app, [*args, "ghost"], obj=cli_state)
     assert missing.exit_code == 1 and "USER_NOT_FOUND" in missing.output
 
 

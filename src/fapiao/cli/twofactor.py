@@ -71,13 +71,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the current one-time code of a user (embedded database only: for the demo
         and local testing, never a server database)."""
-        cli_state = state(ctx)
-        if not cli_state.settings().is_sqlite:
+        platform = state(ctx).platform()
+        if not platform.settings.is_sqlite:
             err_console.print(
                 "[red]totp-code works only on the embedded database of a data directory[/red]"
             )
             raise typer.Exit(2)
-        platform = cli_state.platform()
         try:
             with platform.database.transaction(write=False) as session:
                 user = _user(session, username)
