@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyotp
+
 import machine
 from deploy import (
     HOST,
@@ -43,6 +45,8 @@ from http_load import INVOICES, RawConnection, invoice_body, run_sync
 from report import percentile
 
 ADMIN = "bench-admin"
+# Admins sign in with a one-time code (FAPIAO_TOTP_REQUIRED_ROLES).
+ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 SECRET = "bench-webhook-secret-0123456789ab"
 RESULTS = Path(__file__).resolve().parent / "results" / "webhook-latency.json"
 
@@ -122,8 +126,10 @@ def _request(base_url: str, path: str, data: bytes, headers: dict[str, str]) -> 
         return json.loads(response.read())
 
 
-def token(base_url: str, username: str, password: str) -> str:
+def token(base_url: str, username: str, password: str, totp_secret: str | None = None) -> str:
     form = f"username={username}&password={password}".encode()
+    if totp_secret is not None:
+        form += f"&totp={pyotp.TOTP(totp_secret).now()}".encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     return str(_request(base_url, "/api/v1/auth/token", form, headers)["access_token"])
 
@@ -189,7 +195,7 @@ async def open_loop(
 
 def measure(target: Target, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     _cli(target, "user", "add", "--username", ADMIN, "--password", PASSWORD, "--role", "admin",
-         "--taxpayer", SELLER_TAX_ID)  # fmt: skip
+         "--taxpayer", SELLER_TAX_ID, "--totp-secret", ADMIN_TOTP_SECRET)  # fmt: skip
     os.environ["FAPIAO_WEBHOOK_ALLOW_PRIVATE"] = "true"  # the receiver is on 127.0.0.1
     if args.poll is not None:
         os.environ["FAPIAO_RELAY_POLL_SECONDS"] = str(args.poll)
@@ -201,7 +207,7 @@ def measure(target: Target, args: argparse.Namespace, workdir: Path) -> dict[str
             pid,
         ),
     ):
-        admin = {"Authorization": f"Bearer {token(base_url, ADMIN, PASSWORD)}"}
+        admin = {"Authorization": f"Bearer {token(base_url, ADMIN, PASSWORD, ADMIN_TOTP_SECRET)}"}
         hook = json.dumps({"url": url, "events": ["invoice.issued"], "secret": SECRET}).encode()
         _request(base_url, "/api/v1/webhooks", hook, {**admin, "Content-Type": "application/json"})
         clerk = token(base_url, USERNAME, PASSWORD)

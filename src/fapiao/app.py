@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fapiao import __version__, metrics, migrate
 from fapiao.accounts.api import router as auth_router
 from fapiao.accounts.password_api import router as password_router
+from fapiao.accounts.twofactor_api import router as twofactor_router
 from fapiao.accounts.users_api import router as users_router
 from fapiao.certification.api import router as certification_router
 from fapiao.http import problems
@@ -98,6 +99,7 @@ def create_app(
     app.add_middleware(MaintenanceGate, state=platform.maintenance, clock=platform.clock)
     for router in (
         auth_router,
+        twofactor_router,
         invoices_router,
         redletter_router,
         certification_router,

@@ -1,6 +1,7 @@
 """Imports every model so the metadata is complete (for migrations and tests)."""
 
 from fapiao.accounts.models import User
+from fapiao.accounts.security_models import RecoveryCode, UserSecurity
 from fapiao.certification.models import CertificationPeriod
 from fapiao.db import Base
 from fapiao.invoices.models import (
@@ -39,10 +40,12 @@ __all__ = [
     "NumberSequence",
     "OutboxEvent",
     "Reconciliation",
+    "RecoveryCode",
     "RedLetterForm",
     "SigningKey",
     "Taxpayer",
     "User",
+    "UserSecurity",
     "VerificationCount",
     "Webhook",
 ]

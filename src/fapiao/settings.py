@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     # Streaming replicas of a PostgreSQL primary that serve list, get and verify.
     replica_urls: str = ""
     replica_retry_seconds: float = Field(default=5.0, gt=0)
+    # Consecutive failed sign-ins that lock an account, and for how long.
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_lock_minutes: int = Field(default=15, ge=1, le=60 * 24 * 30)
+    # Roles that must sign in with a TOTP code (comma-separated).
+    totp_required_roles: str = "admin,officer"
 
     @field_validator("region")
     @classmethod
@@ -119,6 +124,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"{url.split('://')[0]}:// is not a postgresql+psycopg:// URL")
         return value
 
+    @field_validator("totp_required_roles")
+    @classmethod
+    def _totp_roles(cls, value: str) -> str:
+        from fapiao.accounts.models import ROLES  # late: the models import the settings
+
+        for role in _split_urls(value):
+            if role not in ROLES:
+                raise ValueError(f"{role} is not a role (roles: {', '.join(ROLES)})")
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _secret(cls, value: str) -> str:
@@ -160,6 +175,11 @@ class Settings(BaseSettings):
     def replica_url_list(self) -> list[str]:
         """The replicas, in the order given (named replica-1, replica-2, ...)."""
         return _split_urls(self.replica_urls)
+
+    @property
+    def totp_role_set(self) -> frozenset[str]:
+        """The roles that must sign in with a second factor."""
+        return frozenset(_split_urls(self.totp_required_roles))
 
     @property
     def signing_key_path(self) -> Path:

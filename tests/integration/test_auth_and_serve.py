@@ -14,9 +14,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import httpx2
+import pyotp
 import pytest
 
 from conftest import PASSWORD, World, invoice_body
+
+# Admins sign in with a one-time code (FAPIAO_TOTP_REQUIRED_ROLES).
+ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def test_password_grant_gives_a_working_token(world: World) -> None:
@@ -134,7 +138,7 @@ def test_serve_with_two_processes_issues_and_stops_cleanly(tmp_path: Path) -> No
         ("user", "add", "--username", "clerk", "--password", PASSWORD, "--role", "clerk",
          "--taxpayer", "91110108551385082Q"),
         ("user", "add", "--username", "admin", "--password", PASSWORD, "--role", "admin",
-         "--taxpayer", "91110108551385082Q"),
+         "--taxpayer", "91110108551385082Q", "--totp-secret", ADMIN_TOTP_SECRET),
     ):  # fmt: skip
         done = _cli(data, *args, env=env)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -159,7 +163,11 @@ def test_serve_with_two_processes_issues_and_stops_cleanly(tmp_path: Path) -> No
                 time.sleep(0.2)
         admin = httpx2.post(
             f"{base}/api/v1/auth/token",
-            data={"username": "admin", "password": PASSWORD},
+            data={
+                "username": "admin",
+                "password": PASSWORD,
+                "totp": pyotp.TOTP(ADMIN_TOTP_SECRET).now(),
+            },
             timeout=5,
         ).json()["access_token"]
         hook = httpx2.post(

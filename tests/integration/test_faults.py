@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import pyotp
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -45,6 +46,8 @@ from fapiao.settings import Settings
 
 KILLS = int(os.environ.get("FAPIAO_FAULT_KILLS", "100" if os.environ.get("CI") else "10"))
 CLIENTS = 6
+# Admins sign in with a one-time code (FAPIAO_TOTP_REQUIRED_ROLES).
+ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 SELLER, BUYER = "91110108551385082Q", "91110105MA01ABCD13"
 
 
@@ -148,11 +151,16 @@ def test_nothing_acknowledged_is_lost_under_sigkill(settings: Settings) -> None:
     run("taxpayer", "add", "--tax-id", SELLER, "--name", "北京示例科技有限公司")
     run("taxpayer", "add", "--tax-id", BUYER, "--name", "北京样例贸易有限公司")
     run("user", "add", "--username", "admin", "--password", PASSWORD, "--role", "admin",
-        "--taxpayer", SELLER)  # fmt: skip
+        "--taxpayer", SELLER, "--totp-secret", ADMIN_TOTP_SECRET)  # fmt: skip
     server = Server(data, env)
     server.start()
     token = httpx2.post(
-        f"{server.base}/api/v1/auth/token", data={"username": "admin", "password": PASSWORD}
+        f"{server.base}/api/v1/auth/token",
+        data={
+            "username": "admin",
+            "password": PASSWORD,
+            "totp": pyotp.TOTP(ADMIN_TOTP_SECRET).now(),
+        },
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     hook = httpx2.post(

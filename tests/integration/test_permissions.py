@@ -24,6 +24,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
+
 from conftest import OTHER_ID, PASSWORD, SELLER_ID, World, invoice_body, make_user
 from fapiao.app import create_app
 from fapiao.maintenance import service as maintenance
@@ -81,6 +83,11 @@ TABLE: dict[str, str] = {
     "PUT /api/v1/maintenance":                        "403  403  403  ok   403  403  403  401",
     "DELETE /api/v1/maintenance":                     "403  403  403  ok   403  403  403  401",
     "POST /api/v1/me/password":                       "ok   ok   ok   ok   ok   ok   ok   ok",
+    "POST /api/v1/me/totp":                           "ok   ok   ok   ok   ok   ok   ok   401",
+    "POST /api/v1/me/totp/confirm":                   "ok   ok   ok   ok   ok   ok   ok   401",
+    "POST /api/v1/me/totp/recovery-codes":            "ok   ok   ok   ok   ok   ok   ok   401",
+    "DELETE /api/v1/me/totp":                         "ok   ok   ok   ok   ok   ok   ok   401",
+    "POST /api/v1/users/{username}/unlock":           "ok   403  403  ok   403  403  404  401",
     "GET /api/v1/users":                              "ok   403  403  403  403  403  ok   401",
     "POST /api/v1/users":                             "ok   403  403  403  403  403  ok   401",
     "PATCH /api/v1/users/{username}":                 "ok   403  403  403  403  403  404  401",
@@ -179,9 +186,40 @@ def _carry_on_with_new_token(world: World, caller: str, response: Response) -> N
         world.headers[caller] = {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+# The second-factor secret each caller enrolled with POST /api/v1/me/totp.
+TOTP_SECRETS: dict[str, str] = {}
+
+
+def _remember_totp_secret(world: World, caller: str, response: Response) -> None:
+    if response.is_success:
+        TOTP_SECRETS[caller] = response.json()["secret"]
+
+
+def _next_time_step(world: World, caller: str, response: Response) -> None:
+    """A one-time code is good once per 30-second step."""
+    world.platform.clock.advance(timedelta(seconds=31))  # type: ignore[attr-defined]
+
+
 # What must follow a call, for the callers' later calls to still mean what they say.
 AFTER: dict[str, Callable[[World, str, Response], None]] = {
     "POST /api/v1/me/password": _carry_on_with_new_token,
+    "POST /api/v1/me/totp": _remember_totp_secret,
+    "POST /api/v1/me/totp/confirm": _next_time_step,
+    "POST /api/v1/me/totp/recovery-codes": _next_time_step,
+    "DELETE /api/v1/me/totp": _next_time_step,
+}
+
+
+def _current_code(world: World, caller: str) -> dict[str, Any]:
+    secret = TOTP_SECRETS.get(caller, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")  # anonymous: any secret
+    return {"json": {"code": pyotp.TOTP(secret).at(world.platform.clock.now())}}
+
+
+# Requests that depend on who sends them.
+PER_CALLER: dict[str, Callable[[World, str], dict[str, Any]]] = {
+    "POST /api/v1/me/totp/confirm": _current_code,
+    "POST /api/v1/me/totp/recovery-codes": _current_code,
+    "DELETE /api/v1/me/totp": _current_code,
 }
 
 # Seen by no one but the seller's users, officers and parties to its invoices.
@@ -219,6 +257,7 @@ def test_every_role_on_every_route(world: World) -> None:
     """Each row's outcome for each caller, in one pass over a world of real objects; every
     route also succeeds (2xx) for at least one caller, so its request is a valid one."""
     objects = build_objects(world)
+    TOTP_SECRETS.clear()
     failures: list[str] = []
     for route, row in TABLE.items():
         expected = dict(zip(CALLERS, row.split(), strict=True))
@@ -243,6 +282,8 @@ def test_every_role_on_every_route(world: World) -> None:
 def call(world: World, o: Objects, route: str, caller: str) -> Response:
     method, template = route.split(" ", 1)
     spec = dict(REQUESTS.get(route, lambda _: {})(o))
+    if route in PER_CALLER:
+        spec.update(PER_CALLER[route](world, caller))
     values = {
         "number": o.issued,
         "form_id": o.form_id,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pyotp
+
 from conftest import BUYER_ID, PASSWORD, SELLER_ID, World, invoice_body
 
 NEW_ID = "911100001000000020"  # a valid USCC not used by the world fixture
@@ -40,8 +44,24 @@ def test_officer_registers_a_taxpayer_and_its_admin_who_then_works(world: World)
     )
     assert admin.status_code == 201, admin.text
     assert admin.json()["role"] == "admin" and admin.json()["tax_id"] == NEW_ID
-    token = login(world, "new_admin", GOOD).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    # An admin must sign in with a one-time code: the first sign-in only opens enrolment.
+    first = login(world, "new_admin", GOOD).json()
+    assert first["scope"] == "totp_enrolment"
+    enrolling = {"Authorization": f"Bearer {first['access_token']}"}
+    secret = world.client.post("/api/v1/me/totp", headers=enrolling).json()["secret"]
+    now = world.platform.clock.now()
+    code = {"code": pyotp.TOTP(secret).at(now)}
+    assert world.client.post("/api/v1/me/totp/confirm", json=code, headers=enrolling).is_success
+    world.platform.clock.advance(timedelta(seconds=30))  # type: ignore[attr-defined]
+    signed = world.client.post(
+        "/api/v1/auth/token",
+        data={
+            "username": "new_admin",
+            "password": GOOD,
+            "totp": pyotp.TOTP(secret).at(now + timedelta(seconds=30)),
+        },
+    ).json()
+    headers = {"Authorization": f"Bearer {signed['access_token']}"}
     clerk = world.client.post(
         "/api/v1/users",
         json={"username": "new_clerk", "password": "apricot-hill-31", "role": "clerk"},

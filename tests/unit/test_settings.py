@@ -30,6 +30,9 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         ("FAPIAO_SMTP_URL", "mailto:x@example.com"),
         ("FAPIAO_MAIL_FROM", "Fapiao <fapiao@example.com>"),
         ("FAPIAO_SMTP_CA_FILE", "/nonexistent/ca.pem"),
+        ("FAPIAO_TOTP_REQUIRED_ROLES", "admin,boss"),
+        ("FAPIAO_LOGIN_MAX_FAILURES", "0"),
+        ("FAPIAO_LOGIN_LOCK_MINUTES", "-5"),
     ],
 )
 def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -99,3 +102,16 @@ def test_replica_urls_are_checked_and_split(monkeypatch: pytest.MonkeyPatch) -> 
     ]
     monkeypatch.delenv("FAPIAO_REPLICA_URLS")
     assert load_settings().replica_url_list == []
+
+
+def test_sign_in_protection_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("FAPIAO_LOGIN_MAX_FAILURES", "FAPIAO_LOGIN_LOCK_MINUTES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("FAPIAO_TOTP_REQUIRED_ROLES", raising=False)
+    settings = load_settings()
+    assert (settings.login_max_failures, settings.login_lock_minutes) == (5, 15)
+    assert settings.totp_role_set == {"admin", "officer"}
+    monkeypatch.setenv("FAPIAO_TOTP_REQUIRED_ROLES", " officer , clerk ")
+    assert load_settings().totp_role_set == {"officer", "clerk"}
+    monkeypatch.setenv("FAPIAO_TOTP_REQUIRED_ROLES", "")
+    assert load_settings().totp_role_set == frozenset()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form
-from pydantic import BaseModel
+from fastapi import APIRouter, Form, Request
+from pydantic import BaseModel, Field
 
-from fapiao.accounts import management, passwords
-from fapiao.accounts.service import authenticate, issue_token
+from fapiao.accounts.login import sign_in
+from fapiao.accounts.security import origin_of
 from fapiao.http.deps import PlatformDep
 from fapiao.http.openapi import PROBLEMS
 from fapiao.http.roles import Account
@@ -21,6 +20,12 @@ class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+    scope: str = Field(
+        default="full",
+        description="`full`, or `totp_enrolment`: the token only opens POST /api/v1/me/totp "
+        "and POST /api/v1/me/totp/confirm (the role must sign in with a one-time code and "
+        "none is enrolled yet).",
+    )
 
 
 class Me(BaseModel):
@@ -32,24 +37,23 @@ class Me(BaseModel):
 @router.post("/auth/token", response_model=Token)
 def token(
     platform: PlatformDep,
+    request: Request,
     username: Annotated[str, Form(max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")],
     password: Annotated[str, Form(max_length=128, pattern=r"^[^\x00]*$")],
+    totp: Annotated[
+        str | None,
+        Form(
+            max_length=64,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+            description="The authenticator app's current 6-digit code, or a recovery code.",
+        ),
+    ] = None,
 ) -> Token:
-    """Exchange a username and password for a bearer token (OAuth2 password flow). A
-    reset or expired password is refused (403 PASSWORD_CHANGE_REQUIRED, PASSWORD_EXPIRED)
-    until it is changed with POST /api/v1/me/password."""
-    ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
-    policy = passwords.PasswordPolicy.from_settings(platform.settings)
-    with platform.database.transaction(write=False) as session:
-        user = authenticate(session, username, password)
-        management.check_may_sign_in(session, user, policy, platform.clock.now())
-        access = issue_token(user, platform.secret, platform.clock.now(), ttl)
-        user_id, old_hash = user.id, user.password_hash
-    if passwords.needs_rehash(old_hash):
-        new_hash = passwords.hash_password(password)
-        with platform.database.transaction() as session:
-            management.rehash(session, user_id, old_hash, new_hash)
-    return Token(access_token=access, expires_in=int(ttl.total_seconds()))
+    """Exchange a username and password (and a one-time code where two-factor sign-in
+    is on) for a bearer token (OAuth2 password flow). FAPIAO_LOGIN_MAX_FAILURES failed
+    attempts in a row lock the account for FAPIAO_LOGIN_LOCK_MINUTES."""
+    signed = sign_in(platform, username, password, totp, origin_of(request))
+    return Token(access_token=signed.access_token, expires_in=signed.expires_in, scope=signed.scope)
 
 
 @router.get("/me", response_model=Me)

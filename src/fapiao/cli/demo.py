@@ -9,8 +9,10 @@ from rich.table import Table
 from sqlalchemy import select
 
 from fapiao.accounts import service as accounts
+from fapiao.accounts import twofactor
 from fapiao.accounts.models import User
 from fapiao.cli.context import console, state
+from fapiao.cli.twofactor import CLI
 from fapiao.invoices import rules
 from fapiao.invoices import service as invoices
 from fapiao.invoices.buyer import BuyerInput
@@ -22,6 +24,13 @@ BUYER = ("91110105MA01ABCD13", "北京样例贸易有限公司", "general")
 SMALL = ("92110108MA01XYW129", "北京小规模餐饮店", "small_scale")
 COOP = ("N2110108MA0012345L", "北京示范农民专业合作社", "general")
 PASSWORD = "demo-pass-2026"
+# Fixed second-factor secrets of the demo users whose roles sign in with a one-time code
+# (published here and in the README: demo data only). `fapiao user totp-code --username U`
+# prints the current code.
+TOTP_SECRETS = {
+    "seller-admin": "DEMOADMINSECRET2DEMOADMINSECRET2",
+    "officer": "DEMOOFFICERSECRET2DEMOOFFICERSE2",
+}
 USERS = (
     ("seller-admin", "admin", SELLER[0]),
     ("seller-clerk", "clerk", SELLER[0]),
@@ -53,7 +62,7 @@ def seed(platform: Platform) -> bool:
                     account="0200001234567890123",
                 )
         for username, role, taxpayer in USERS:
-            accounts.create_user(
+            user = accounts.create_user(
                 session,
                 username=username,
                 password=PASSWORD,
@@ -61,10 +70,12 @@ def seed(platform: Platform) -> bool:
                 taxpayer_tax_id=taxpayer,
                 now=now,
             )
+            if username in TOTP_SECRETS:
+                twofactor.enable(session, user, TOTP_SECRETS[username], now=now, origin=CLI)
     with platform.database.transaction(write=False) as session:
-        user = session.scalar(select(User).where(User.username == "seller-clerk"))
-        assert user is not None
-        actor = accounts.load_actor(session, user.id)
+        clerk = session.scalar(select(User).where(User.username == "seller-clerk"))
+        assert clerk is not None
+        actor = accounts.load_actor(session, clerk.id)
     for index, (kind, quantity, price) in enumerate(
         (("special", "10", "1000"), ("ordinary", "2", "56.5"), ("special", "1", "12000"))
     ):
@@ -99,3 +110,7 @@ def register(app: typer.Typer) -> None:
         for username, role, tax_id in USERS:
             table.add_row(username, PASSWORD, role, tax_id or "-")
         console.print(table)
+        console.print("these sign in with a one-time code too (field totp); the TOTP secrets:")
+        for username, secret in TOTP_SECRETS.items():
+            console.print(f"  {username}: {secret}")
+        console.print("the current code: fapiao user totp-code --username seller-admin")

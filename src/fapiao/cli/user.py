@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from fapiao.accounts import management, passwords, service
 from fapiao.accounts.models import User
+from fapiao.cli import twofactor
 from fapiao.cli.context import console, fail, state
 from fapiao.kit.errors import N_, FapiaoError, NotFound
 from fapiao.taxpayers.models import Taxpayer
@@ -28,10 +29,15 @@ def add(
         str, typer.Option(help="admin, clerk, viewer (need --taxpayer), officer or auditor.")
     ],
     taxpayer: Annotated[str | None, typer.Option(help="Tax ID of the user's taxpayer.")] = None,
+    totp_secret: Annotated[
+        str | None,
+        typer.Option(help="Base32 TOTP secret: two-factor sign-in on from the start."),
+    ] = None,
 ) -> None:
     """Create a user."""
     platform = state(ctx).platform()
     try:
+        secret = twofactor.parse_secret(totp_secret) if totp_secret is not None else None
         with platform.database.transaction() as session:
             user = service.create_user(
                 session,
@@ -42,6 +48,8 @@ def add(
                 now=platform.clock.now(),
                 policy=passwords.PasswordPolicy.from_settings(platform.settings),
             )
+            if secret is not None:
+                twofactor.enrol(session, user, secret, platform.clock.now())
             console.print(f"user {user.username} ({user.role}) added")
     except FapiaoError as error:
         fail(ctx, error)
@@ -111,3 +119,6 @@ def list_users(
                 changed.strftime("%Y-%m-%d %H:%M") if changed else "-",
             )
     console.print(table)
+
+
+twofactor.register(app)

@@ -8,6 +8,8 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
+from fapiao.accounts.enrolment_token import PREFIX as ENROLMENT_PREFIX
+from fapiao.accounts.enrolment_token import refuse_enrolment_token
 from fapiao.accounts.service import Actor, check_token_version, load_actor, read_token_claims
 from fapiao.consistency import parse_lsn
 from fapiao.http.middleware import CONSISTENCY_HEADER
@@ -34,6 +36,8 @@ async def get_actor(
             N_("Sign in first: send an Authorization: Bearer token."),
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if token.startswith(ENROLMENT_PREFIX):
+        refuse_enrolment_token(token, platform.secret, platform.clock.now())
     user_id, version = read_token_claims(token, platform.secret, platform.clock.now())
     cached = platform.actors.get(user_id)
     # A token newer than the cached user was issued after a password change made in

@@ -1,0 +1,67 @@
+"""The one place security events go: failed and successful sign-ins, locks, unlocks and
+changes to the second factor. Every caller passes the transaction the event belongs to,
+so a durable record of the event can be written in that same transaction."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+
+log = logging.getLogger("fapiao.security")
+
+LOGIN_SUCCESS = "login.success"
+LOGIN_FAILURE = "login.failure"
+ACCOUNT_LOCKED = "account.locked"
+ACCOUNT_UNLOCKED = "account.unlocked"
+TOTP_ENROLMENT_STARTED = "totp.enrolment_started"
+TOTP_ENABLED = "totp.enabled"
+TOTP_DISABLED = "totp.disabled"
+TOTP_RECOVERY_CODES_REGENERATED = "totp.recovery_codes_regenerated"
+TOTP_RECOVERY_CODE_USED = "totp.recovery_code_used"
+
+# The longest user agent and attempted username that reach a log line.
+_MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, as far as the server can tell."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+def origin_of(request: Request) -> Origin:
+    """The client address and user agent of a request."""
+    return Origin(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def security_event(
+    session: Session,
+    action: str,
+    *,
+    user_id: int | None,
+    username: str,
+    origin: Origin,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record one security event. Never give it a password, code, secret or token: the
+    details are reasons and counts (`{"reason": "password"}`, `{"failures": 3}`)."""
+    del session  # the durable record joins this transaction once the audit log exists
+    fields = {
+        "event": action,
+        "user_id": user_id,
+        "username": username[:_MAX_TEXT],
+        "ip": origin.ip,
+        "user_agent": (origin.user_agent or "")[:_MAX_TEXT] or None,
+        "detail": detail or {},
+    }
+    log.info("%s %s", action, json.dumps(fields, ensure_ascii=False), extra=fields)
