@@ -43,8 +43,19 @@ def test_the_common_list_ships_with_the_package_and_is_large() -> None:
 
 @pytest.mark.parametrize(
     "password",
-    ["password", "PASSWORD", "Password1", "QWERTY123", "WoAiNi1314", "Zhang123", "P@ssw0rd",
-     "19880808", "1q2w3e4r", "admin@123", "11111111"],
+    [
+        "password",
+        "PASSWORD",
+        "Password1",
+        "QWERTY123",
+        "WoAiNi1314",
+        "Zhang123",
+        "P@ssw0rd",
+        "19880808",
+        "1q2w3e4r",
+        "admin@123",
+        "11111111",
+    ],
 )
 def test_common_passwords_are_refused_whatever_their_case(password: str) -> None:
     assert codes(password) == ["PASSWORD_TOO_COMMON"]
