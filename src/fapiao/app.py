@@ -15,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 
 from fapiao import __version__, metrics, migrate
 from fapiao.accounts.api import router as auth_router
+from fapiao.accounts.sessions_api import router as sessions_router
+from fapiao.accounts.tokens_api import router as tokens_router
 from fapiao.certification.api import router as certification_router
 from fapiao.http import problems
 from fapiao.http.body import add_schemas
@@ -95,6 +97,8 @@ def create_app(
     app.add_middleware(MaintenanceGate, state=platform.maintenance, clock=platform.clock)
     for router in (
         auth_router,
+        sessions_router,
+        tokens_router,
         invoices_router,
         redletter_router,
         certification_router,
