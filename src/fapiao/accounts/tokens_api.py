@@ -115,7 +115,7 @@ def list_api_tokens(platform: PlatformDep, actor: ActorDep) -> JSONResponse:
         names = dict(
             session.execute(
                 select(User.id, User.username).where(User.id.in_({t.user_id for t in tokens}))
-            ).tuples()
+            ).all()
         )
         answer = [token_out(token, names[token.user_id], now) for token in tokens]
     return JSONResponse(answer)

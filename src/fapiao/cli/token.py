@@ -63,7 +63,10 @@ def list_tokens(
     """Tokens with their owner, scopes, status and last use (never their secrets)."""
     platform = state(ctx).platform()
     now = platform.clock.now()
-    table = Table("id", "name", "user", "tax ID", "scopes", "status", "expires", "last used")
+    table = Table()
+    table.add_column("id", no_wrap=True, min_width=12)
+    for heading in ("name", "user", "tax ID", "scopes", "status", "expires", "last used"):
+        table.add_column(heading, overflow="fold")
     with platform.database.transaction(write=False) as session:
         query = (
             select(ApiToken, User.username, Taxpayer.tax_id)
@@ -76,7 +79,7 @@ def list_tokens(
                 fail(ctx, NotFound("TAXPAYER_NOT_FOUND", N_("Taxpayer {tax_id} is not registered."),
                                    params={"tax_id": taxpayer}))  # fmt: skip
             query = query.where(Taxpayer.tax_id == taxpayer)
-        for token, username, tax_id in session.execute(query).tuples():
+        for token, username, tax_id in session.execute(query).all():
             table.add_row(
                 token.public_id,
                 token.name,
@@ -84,8 +87,8 @@ def list_tokens(
                 tax_id,
                 token.scopes,
                 apitokens.status(token, now),
-                token.expires_at.isoformat(),
-                token.last_used_at.isoformat() if token.last_used_at else "-",
+                token.expires_at.isoformat(timespec="minutes"),
+                token.last_used_at.isoformat(timespec="minutes") if token.last_used_at else "-",
             )
     console.print(table)
 
