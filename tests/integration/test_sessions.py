@@ -229,3 +229,21 @@ def test_bearer_requests_are_not_subject_to_csrf(browser: World) -> None:
     assert response.status_code == 201, response.text
     me = browser.client.get("/api/v1/me", headers=browser.headers["seller_admin"])
     assert me.json()["username"] == "seller_admin"
+
+
+def test_signing_in_and_out_stay_open_during_maintenance(browser: World) -> None:
+    on = browser.client.put(
+        "/api/v1/maintenance",
+        json={"until": "2026-11-10T12:00+08:00"},
+        headers=browser.headers["officer"],
+    )
+    assert on.status_code == 200, on.text
+    signed = sign_in(browser)
+    assert browser.client.get("/api/v1/me").status_code == 200
+    refused = browser.client.post(
+        "/api/v1/webhooks", json=HOOK, headers={"X-CSRF-Token": signed["csrf_token"]}
+    )
+    assert refused.status_code == 503 and refused.json()["code"] == "MAINTENANCE"
+    out = browser.client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": signed["csrf_token"]})
+    assert out.status_code == 204
+    assert browser.client.get("/api/v1/me").status_code == 401

@@ -4,13 +4,13 @@ is closed to API tokens for anything but reading."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from test_api_tokens import bearer, make_token
 
 from conftest import World
 from fapiao.app import create_app
 from fapiao.http.deps import ActorDep
 from fapiao.http.scopes import ADMIN, ISSUE, PEOPLE, PUBLIC, READ, ROUTE_SCOPES, required_scope
 from fapiao.platform import Platform
-from test_api_tokens import bearer, make_token
 
 
 def openapi_routes(app_json: dict[str, object]) -> set[tuple[str, str]]:
