@@ -16,6 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from fapiao import __version__, metrics, migrate
 from fapiao.accounts.api import router as auth_router
 from fapiao.accounts.password_api import router as password_router
+from fapiao.accounts.sessions_api import router as sessions_router
+from fapiao.accounts.tokens_api import router as tokens_router
 from fapiao.accounts.twofactor_api import router as twofactor_router
 from fapiao.accounts.users_api import router as users_router
 from fapiao.certification.api import router as certification_router
@@ -100,6 +102,8 @@ def create_app(
     for router in (
         auth_router,
         twofactor_router,
+        sessions_router,
+        tokens_router,
         invoices_router,
         redletter_router,
         certification_router,

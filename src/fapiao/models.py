@@ -2,6 +2,7 @@
 
 from fapiao.accounts.models import User
 from fapiao.accounts.security_models import RecoveryCode, UserSecurity
+from fapiao.accounts.tokenmodels import ApiToken, BrowserSession
 from fapiao.certification.models import CertificationPeriod
 from fapiao.db import Base
 from fapiao.invoices.models import (
@@ -23,7 +24,9 @@ from fapiao.verification.models import VerificationCount
 from fapiao.webhooks.models import Delivery, DeliveryAttempt, Webhook
 
 __all__ = [
+    "ApiToken",
     "Base",
+    "BrowserSession",
     "CertificationPeriod",
     "CreditUsage",
     "Delivery",

@@ -6,11 +6,12 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 
+from fapiao.accounts.apitokens import TokenCache
 from fapiao.db import Database
 from fapiao.dbsql import insert_ignore
 from fapiao.invoices.models import NumberSequence
@@ -131,8 +132,10 @@ class Platform:
     writer: GroupCommit = field(init=False)
     signer: Signer = field(init=False)
     maintenance: MaintenanceState = field(init=False)
+    api_tokens: TokenCache = field(init=False)
 
     def __post_init__(self) -> None:
+        self.api_tokens = TokenCache(timedelta(seconds=self.settings.api_token_cache_seconds))
         self.secret = self.settings.resolved_secret_key()
         self.numbers = NumberAllocator(self.database, self.settings.number_block_size)
         self.writer = GroupCommit(self.database)

@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(default=15, ge=1, le=60 * 24 * 30)
     # Roles that must sign in with a TOTP code (comma-separated).
     totp_required_roles: str = "admin,officer"
+    # API tokens: the longest lifetime a token may be given, and how long a process trusts
+    # a token it has verified (a revocation reaches every process within this bound).
+    api_token_max_days: int = Field(default=365, ge=1, le=3650)
+    api_token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # Browser sessions: idle timeout, absolute lifetime, and the cookie's Secure flag (turn
+    # it off only for plain-http development and tests).
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 30)
+    cookie_secure: bool = True
 
     @field_validator("region")
     @classmethod

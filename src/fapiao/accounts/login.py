@@ -41,6 +41,14 @@ TOTP_ENROLMENT = "totp_enrolment"
 
 
 @dataclass(frozen=True)
+class Checked:
+    """Who passed the sign-in checks, and what their token may do."""
+
+    user_id: int
+    scope: str
+
+
+@dataclass(frozen=True)
 class SignedIn:
     access_token: str
     expires_in: int
@@ -56,6 +64,25 @@ def sign_in(
 ) -> SignedIn:
     """A token for these credentials, or the error to answer with (after the attempt
     has been counted and committed)."""
+    checked = check_credentials(platform, username, password, code, origin)
+    now = platform.clock.now()
+    if checked.scope == TOTP_ENROLMENT:
+        token = issue_enrolment_token(checked.user_id, platform.secret, now)
+        return SignedIn(token, int(ENROLMENT_TTL.total_seconds()), checked.scope)
+    ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
+    with platform.database.transaction(write=False) as session:
+        user = session.get(User, checked.user_id)
+        assert user is not None
+        token = service.issue_token(user, platform.secret, now, ttl)
+    return SignedIn(token, int(ttl.total_seconds()), checked.scope)
+
+
+def check_credentials(
+    platform: Platform, username: str, password: str, code: str | None, origin: Origin
+) -> Checked:
+    """The user these credentials sign in (password, lock, second factor, password age,
+    taxpayer suspended), or the error to answer with, after the attempt has been counted
+    and committed. Used by the token endpoint and by browser sign-in alike."""
     with platform.database.transaction(write=False) as session:
         user = session.scalar(select(User).where(User.username == username))
     password_ok = service.check_password(
@@ -81,7 +108,7 @@ def _decide(
     password_ok: bool,
     code: str | None,
     origin: Origin,
-) -> SignedIn | FapiaoError:
+) -> Checked | FapiaoError:
     settings = platform.settings
     now = platform.clock.now()
 
@@ -152,9 +179,4 @@ def _decide(
         origin=origin,
         detail={"second_factor": factor, "scope": scope},
     )
-    if scope == TOTP_ENROLMENT:
-        token = issue_enrolment_token(user.id, platform.secret, now)
-        return SignedIn(token, int(ENROLMENT_TTL.total_seconds()), scope)
-    ttl = timedelta(minutes=settings.token_ttl_minutes)
-    token = service.issue_token(user, platform.secret, now, ttl)
-    return SignedIn(token, int(ttl.total_seconds()), scope)
+    return Checked(user.id, scope)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from fapiao.accounts import management, passwords
+from fapiao.accounts import management, passwords, sessions
 from fapiao.accounts.api import Token
 from fapiao.accounts.models import User
 from fapiao.accounts.service import Actor, issue_token
@@ -32,10 +32,12 @@ class PasswordChange(BaseModel):
 
 
 async def optional_actor(
-    platform: PlatformDep, token: Annotated[str | None, Depends(bearer)]
+    request: Request, platform: PlatformDep, token: Annotated[str | None, Depends(bearer)]
 ) -> Actor | None:
-    """The caller when a bearer token is sent (and valid), else None."""
-    return await get_actor(platform, token) if token else None
+    """The caller when a bearer token or a session cookie is sent (and valid), else None."""
+    if token or request.cookies.get(sessions.COOKIE):
+        return await get_actor(request, platform, token)
+    return None
 
 
 @router.post("/me/password", response_model=Token)

@@ -32,7 +32,7 @@ async def get_enrolling_actor(platform: PlatformDep, request: Request) -> Actor:
     if token and token.startswith(PREFIX):
         user_id = read_enrolment_token(token, platform.secret, platform.clock.now())
         return await run_in_threadpool(_load, platform, user_id)
-    return await get_actor(platform, token)
+    return await get_actor(request, platform, token)
 
 
 def _load(platform: Platform, user_id: int) -> Actor:

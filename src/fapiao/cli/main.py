@@ -15,6 +15,7 @@ from fapiao.cli import (
     reconcile,
     serve,
     taxpayer,
+    token,
     trace,
     user,
     webhook,
@@ -51,6 +52,7 @@ app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(ledger.receipt_app, name="receipt")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(maintenance.app, name="maintenance")
+app.add_typer(token.app, name="token")
 
 
 def main() -> None:

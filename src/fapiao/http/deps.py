@@ -8,12 +8,14 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
+from fapiao.accounts.apitokens import looks_like_token
 from fapiao.accounts.enrolment_token import PREFIX as ENROLMENT_PREFIX
 from fapiao.accounts.enrolment_token import refuse_enrolment_token
 from fapiao.accounts.service import Actor, check_token_version, load_actor, read_token_claims
 from fapiao.consistency import parse_lsn
+from fapiao.http.credentials import session_actor, token_actor
 from fapiao.http.middleware import CONSISTENCY_HEADER
-from fapiao.kit.errors import N_, FapiaoError, FieldError, Unauthorized
+from fapiao.kit.errors import N_, FapiaoError, FieldError
 from fapiao.platform import Platform
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -26,18 +28,18 @@ async def get_platform(request: Request) -> Platform:
 
 
 async def get_actor(
+    request: Request,
     platform: Annotated[Platform, Depends(get_platform)],
     token: Annotated[str | None, Depends(bearer)],
 ) -> Actor:
-    """The signed-in caller; 401 without a valid bearer token."""
+    """The signed-in caller: a bearer token (signed, or an API token limited to its
+    scopes), else the browser session cookie (with CSRF checks); 401 without either."""
     if not token:
-        raise Unauthorized(
-            "NOT_AUTHENTICATED",
-            N_("Sign in first: send an Authorization: Bearer token."),
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        return await session_actor(request, platform)
     if token.startswith(ENROLMENT_PREFIX):
         refuse_enrolment_token(token, platform.secret, platform.clock.now())
+    if looks_like_token(token):
+        return await token_actor(request, platform, token)
     user_id, version = read_token_claims(token, platform.secret, platform.clock.now())
     cached = platform.actors.get(user_id)
     # A token newer than the cached user was issued after a password change made in

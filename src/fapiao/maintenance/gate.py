@@ -11,9 +11,17 @@ from fapiao.kit.clock import Clock
 from fapiao.maintenance.service import REFUSAL, MaintenanceState
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Signing in, public verification (its per-day counter is not a document) and the
-# officer's own switch stay open during maintenance.
-OPEN = frozenset({"/api/v1/auth/token", "/api/v1/verify", "/api/v1/maintenance"})
+# Signing in and out (token and browser session), public verification (its per-day
+# counter is not a document) and the officer's own switch stay open during maintenance.
+OPEN = frozenset(
+    {
+        "/api/v1/auth/token",
+        "/api/v1/auth/session",
+        "/api/v1/auth/logout",
+        "/api/v1/verify",
+        "/api/v1/maintenance",
+    }
+)
 
 
 class MaintenanceGate:
