@@ -12,6 +12,7 @@ from fapiao.invoices.models import (
     NumberSequence,
 )
 from fapiao.ledger.models import LedgerEntry, LedgerHead, SigningKey
+from fapiao.limits.models import RateCounter
 from fapiao.mail.models import MailAttempt, MailMessage
 from fapiao.maintenance.models import MaintenanceWindow
 from fapiao.outbox.models import OutboxEvent
@@ -38,6 +39,7 @@ __all__ = [
     "MaintenanceWindow",
     "NumberSequence",
     "OutboxEvent",
+    "RateCounter",
     "Reconciliation",
     "RedLetterForm",
     "SigningKey",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 
 from fapiao.accounts.service import authenticate, issue_token
 from fapiao.http.deps import ActorDep, PlatformDep
-from fapiao.http.openapi import PROBLEMS
+from fapiao.http.openapi import PROBLEMS, RATE_LIMITED
+from fapiao.limits.guard import check_login
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
 
@@ -27,13 +28,16 @@ class Me(BaseModel):
     tax_id: str | None
 
 
-@router.post("/auth/token", response_model=Token)
+@router.post("/auth/token", response_model=Token, responses=RATE_LIMITED)
 def token(
     platform: PlatformDep,
+    request: Request,
     username: Annotated[str, Form(max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")],
     password: Annotated[str, Form(max_length=128, pattern=r"^[^\x00]*$")],
 ) -> Token:
-    """Exchange a username and password for a bearer token (OAuth2 password flow)."""
+    """Exchange a username and password for a bearer token (OAuth2 password flow).
+    Attempts are limited per address and per account (429 with Retry-After)."""
+    check_login(platform, request, username)
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
     with platform.database.transaction(write=False) as session:
         user = authenticate(session, username, password)
