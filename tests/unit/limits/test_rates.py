@@ -35,7 +35,7 @@ def test_bad_rates(text: str) -> None:
 def test_settings_name_the_bad_limit() -> None:
     with pytest.raises(SettingsError, match="FAPIAO_RATE_LOGIN_PER_IP"):
         load_settings(rate_login_per_ip="lots")
-    with pytest.raises(SettingsError, match="FAPIAO_TRUSTED_PROXIES.*'10.0.0.300'"):
+    with pytest.raises(SettingsError, match=r"FAPIAO_TRUSTED_PROXIES.*'10\.0\.0\.300'"):
         load_settings(trusted_proxies="10.0.0.0/8, 10.0.0.300")
     settings = load_settings(rate_login_per_ip="3/second", rate_verify_per_ip="0")
     assert settings.rate("rate_login_per_ip") == Rate(3, 1)
