@@ -6,12 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import swagger_ui_bundle
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from fastapi.staticfiles import StaticFiles
 
 from fapiao import __version__, metrics, migrate
 from fapiao.accounts.api import router as auth_router
@@ -21,11 +18,12 @@ from fapiao.accounts.tokens_api import router as tokens_router
 from fapiao.accounts.twofactor_api import router as twofactor_router
 from fapiao.accounts.users_api import router as users_router
 from fapiao.certification.api import router as certification_router
-from fapiao.http import problems
+from fapiao.http import docs, problems
 from fapiao.http.body import add_schemas
 from fapiao.http.middleware import BodyLimit, ConsistencyHeaders
 from fapiao.http.openapi import use_problem_media_type
 from fapiao.http.responses import JSONResponse
+from fapiao.http.security import HardenedFastAPI
 from fapiao.invoices.api import router as invoices_router
 from fapiao.invoices.schemas import InvoiceIn
 from fapiao.kit.clock import Clock
@@ -47,7 +45,7 @@ LANDING = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>fapiao 电子发票服务平台</title></head>
-<body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
+<body>
 <h1>fapiao 电子发票服务平台</h1>
 <p>开具、接收、勾选、查验、作废和红冲增值税电子发票。<br>
 Issue, receive, certify, verify, void and reverse VAT e-invoices.</p>
@@ -80,7 +78,8 @@ def create_app(
             if worker is not None:
                 worker.stop()
 
-    app = FastAPI(
+    app = HardenedFastAPI(
+        trusted_proxies=platform.settings.trusted_proxy_networks,
         title="fapiao",
         version=__version__,
         description="Electronic VAT invoice platform (电子发票服务平台).",
@@ -178,19 +177,7 @@ def create_app(
         text += metrics.render_replicas(platform.database)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    # The browsable docs are served from a vendored Swagger UI: no CDN is reachable from
-    # a tax bureau's network.
-    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path))
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="fapiao API",
-            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
-        )
+    docs.install(app)
 
     @app.get("/", include_in_schema=False)
     def landing() -> HTMLResponse:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from fapiao import consistency
+from fapiao import consistency, logsafety
 from fapiao.replicas import Replica, ReplicaSet
 from fapiao.settings import Settings
 
@@ -115,6 +115,9 @@ def _sqlite_engine(url: str, settings: Settings, immediate: bool) -> Engine:
         },
         pool_size=settings.db_pool_size,
         max_overflow=10,
+        # Statement parameters hold password hashes, webhook secrets and personal data:
+        # never in SQL logs or error messages.
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")
@@ -209,6 +212,7 @@ class Database:
     position after its commit: the token a later read presents to see that write."""
 
     def __init__(self, settings: Settings) -> None:
+        logsafety.quiet_result_rows()
         self.settings = settings
         url = settings.effective_database_url
         self.url = url
@@ -222,7 +226,11 @@ class Database:
             self.read_engine = _sqlite_engine(url, settings, immediate=False)
         else:
             self.write_engine = create_engine(
-                url, pool_size=settings.db_pool_size, max_overflow=10, pool_recycle=1800
+                url,
+                pool_size=settings.db_pool_size,
+                max_overflow=10,
+                pool_recycle=1800,
+                hide_parameters=True,  # no secrets or personal data in logs and errors
             )
             self.read_engine = self.write_engine
         self.replicas = ReplicaSet(

@@ -14,6 +14,7 @@ from fapiao.invoices.models import (
     NumberSequence,
 )
 from fapiao.ledger.models import LedgerEntry, LedgerHead, SigningKey
+from fapiao.limits.models import RateCounter
 from fapiao.mail.models import MailAttempt, MailMessage
 from fapiao.maintenance.models import MaintenanceWindow
 from fapiao.outbox.models import OutboxEvent
@@ -42,6 +43,7 @@ __all__ = [
     "MaintenanceWindow",
     "NumberSequence",
     "OutboxEvent",
+    "RateCounter",
     "Reconciliation",
     "RecoveryCode",
     "RedLetterForm",

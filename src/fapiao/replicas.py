@@ -53,6 +53,7 @@ class Replica:
             pool_size=pool_size,
             max_overflow=10,
             pool_recycle=1800,
+            hide_parameters=True,  # no personal data in logs and errors
             pool_timeout=1,  # a busy replica is passed over quickly, for the primary
             connect_args={"connect_timeout": CONNECT_TIMEOUT},
         )

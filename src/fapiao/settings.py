@@ -3,17 +3,24 @@ environment. A bad value stops start-up with a message naming the setting."""
 
 from __future__ import annotations
 
+import functools
+import re
 import secrets
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fapiao.kit.files import create_once
 from fapiao.kit.mail import is_mail_address, parse_smtp_url
+from fapiao.kit.rates import IPNetwork, Rate, parse_networks, parse_rate
 
 MIN_SECRET_LENGTH = 32
+_URL_FIELDS = frozenset({"database_url", "smtp_url", "replica_urls"})
+# user:password@ in a URL (a password with @ or / in it is percent-encoded).
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
 class SettingsError(Exception):
@@ -82,6 +89,13 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=24 * 30)
     cookie_secure: bool = True
+    # Abuse limits shared by every process (counted in the database): "10/minute",
+    # "600/hour", "0" for off.
+    rate_login_per_ip: str = "10/minute"
+    rate_login_per_account: str = "20/minute"
+    rate_verify_per_ip: str = "60/minute"
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (CIDR list).
+    trusted_proxies: str = ""
 
     @field_validator("region")
     @classmethod
@@ -143,6 +157,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"{role} is not a role (roles: {', '.join(ROLES)})")
         return value
 
+    @field_validator("rate_login_per_ip", "rate_login_per_account", "rate_verify_per_ip")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value.strip()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _secret(cls, value: str) -> str:
@@ -170,6 +196,16 @@ class Settings(BaseSettings):
             raise ValueError("must not be negative")
         return value
 
+    def __repr_args__(self) -> Any:
+        # repr() and str() of the settings end up in logs and tracebacks: no secrets.
+        for name, value in super().__repr_args__():
+            if name == "secret_key" and value:
+                yield name, "**********"
+            elif name in _URL_FIELDS and isinstance(value, str):
+                yield name, hide_password(value)
+            else:
+                yield name, value
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -184,6 +220,14 @@ class Settings(BaseSettings):
     def replica_url_list(self) -> list[str]:
         """The replicas, in the order given (named replica-1, replica-2, ...)."""
         return _split_urls(self.replica_urls)
+
+    def rate(self, name: str) -> Rate | None:
+        """The parsed rate setting `name` (e.g. "rate_login_per_ip"); None when off."""
+        return _rate_cached(getattr(self, name))
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return _networks_cached(self.trusted_proxies)
 
     @property
     def totp_role_set(self) -> frozenset[str]:
@@ -206,6 +250,21 @@ class Settings(BaseSettings):
         if len(key) < MIN_SECRET_LENGTH:
             raise SettingsError(f"{path} is empty or too short; delete it to create a new key")
         return key
+
+
+@functools.lru_cache(maxsize=64)
+def _rate_cached(value: str) -> Rate | None:
+    return parse_rate(value)
+
+
+@functools.lru_cache(maxsize=16)
+def _networks_cached(value: str) -> tuple[IPNetwork, ...]:
+    return parse_networks(value)
+
+
+def hide_password(text: str) -> str:
+    """`text` with the password of every URL in it replaced by ***."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 def _split_urls(value: str) -> list[str]:

@@ -7,6 +7,7 @@ import logging
 import threading
 
 from fapiao.invoices import rejections
+from fapiao.limits import service as limits
 from fapiao.platform import Platform
 from fapiao.redletter.service import expire_lapsed
 from fapiao.webhooks.relay import Relay
@@ -23,19 +24,32 @@ class Worker:
 
     def scheduled(self) -> dict[str, int]:
         """The scheduled jobs, once, each in one transaction: red-letter forms past their
-        deadline lapse, and refusals of issue requests older than 30 days are forgotten.
+        deadline lapse, refusals of issue requests older than 30 days are forgotten, and
+        rate-limit counters of ended windows are deleted.
         Paused during maintenance (nobody can answer a form then); the relay and the mail
         sender keep delivering what was committed before."""
         now = self.platform.clock.now()
         if self.platform.maintenance.current(now) is not None:
-            return {"redletter_lapsed": 0, "rejections_pruned": 0, "paused": 1}
+            return {
+                "redletter_lapsed": 0,
+                "rejections_pruned": 0,
+                "rate_counters_pruned": 0,
+                "paused": 1,
+            }
         with self.platform.database.transaction() as session:
             lapsed = expire_lapsed(session, now)
         if lapsed:
             log.info("red-letter forms lapsed: %d", lapsed)
         with self.platform.database.transaction() as session:
             pruned = rejections.prune(session, now)
-        return {"redletter_lapsed": lapsed, "rejections_pruned": pruned, "paused": 0}
+        with self.platform.database.transaction() as session:
+            counters = limits.prune(session, now)
+        return {
+            "redletter_lapsed": lapsed,
+            "rejections_pruned": pruned,
+            "rate_counters_pruned": counters,
+            "paused": 0,
+        }
 
     def run_once(self) -> dict[str, int]:
         """Run every due job once, and one pass of the webhook relay and of the mail

@@ -23,6 +23,14 @@ from fapiao.kit.errors import Unauthorized
 from fapiao.platform import Platform
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limits(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests sign in many times from one address: the lock, not the address
+    limit (tests/integration/test_rate_limits.py), is what they are about."""
+    monkeypatch.setattr(world.platform.settings, "rate_login_per_ip", "0")
+    monkeypatch.setattr(world.platform.settings, "rate_login_per_account", "0")
+
+
 def login(world: World, username: str, password: str = PASSWORD, **form: str) -> Any:
     return world.client.post(
         "/api/v1/auth/token", data={"username": username, "password": password, **form}

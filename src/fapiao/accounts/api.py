@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from fapiao.accounts.login import sign_in
 from fapiao.accounts.security import origin_of
 from fapiao.http.deps import PlatformDep
-from fapiao.http.openapi import PROBLEMS
+from fapiao.http.openapi import PROBLEMS, RATE_LIMITED
 from fapiao.http.roles import Account
+from fapiao.limits.guard import check_login
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
 
@@ -34,7 +35,7 @@ class Me(BaseModel):
     tax_id: str | None
 
 
-@router.post("/auth/token", response_model=Token)
+@router.post("/auth/token", response_model=Token, responses=RATE_LIMITED)
 def token(
     platform: PlatformDep,
     request: Request,
@@ -51,7 +52,9 @@ def token(
 ) -> Token:
     """Exchange a username and password (and a one-time code where two-factor sign-in
     is on) for a bearer token (OAuth2 password flow). FAPIAO_LOGIN_MAX_FAILURES failed
-    attempts in a row lock the account for FAPIAO_LOGIN_LOCK_MINUTES."""
+    attempts in a row lock the account for FAPIAO_LOGIN_LOCK_MINUTES; attempts are also
+    limited per address and per account (429 with Retry-After)."""
+    check_login(platform, request, username)
     signed = sign_in(platform, username, password, totp, origin_of(request))
     return Token(access_token=signed.access_token, expires_in=signed.expires_in, scope=signed.scope)
 

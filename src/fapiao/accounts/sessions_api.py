@@ -20,9 +20,10 @@ from fapiao.accounts.service import Actor, load_actor
 from fapiao.http import csrf
 from fapiao.http.credentials import find_session, lifetimes, session_actor
 from fapiao.http.deps import PlatformDep
-from fapiao.http.openapi import PROBLEMS
+from fapiao.http.openapi import PROBLEMS, RATE_LIMITED
 from fapiao.http.responses import JSONResponse
 from fapiao.kit.errors import N_, Forbidden
+from fapiao.limits import guard
 from fapiao.platform import Platform
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
@@ -90,7 +91,7 @@ def _answer(
     }
 
 
-@router.post("/auth/session", response_model=SessionOut)
+@router.post("/auth/session", response_model=SessionOut, responses=RATE_LIMITED)
 def sign_in(
     request: Request,
     platform: PlatformDep,
@@ -101,6 +102,7 @@ def sign_in(
     """Sign a browser in: sets the `fapiao_session` cookie and answers with the CSRF
     token. Any session the browser already had is ended; the new one has a new id."""
     csrf.check_origin(request)
+    guard.check_login(platform, request, username)  # the same limits as /auth/token
     now = platform.clock.now()
     user_id = check_login(platform, request, username, password, totp)
     with platform.database.transaction() as session:

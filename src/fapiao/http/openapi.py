@@ -44,6 +44,17 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: _problem("Not found — also for objects of another taxpayer"),
     409: _problem("Refused by a rule; `code` says which"),
 }
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        **_problem("Too many requests from this address or for this account"),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the limit's window frees",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
 
 
 def use_problem_media_type(spec: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -176,9 +177,26 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    """A generic 500: the caller gets a reference to quote, never the exception; the
+    traceback goes to the server's log under the same reference."""
+    reference = uuid.uuid4().hex[:16]
+    log.error(
+        "unhandled error %s on %s %s",
+        reference,
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
     return problem(
-        request, 500, "INTERNAL_ERROR", N_("Something went wrong on our side; nothing was saved.")
+        request,
+        500,
+        "INTERNAL_ERROR",
+        N_(
+            "Something went wrong on our side; nothing was saved. "
+            "Quote reference {reference} when you report it."
+        ),
+        {"reference": reference},
+        extra={"reference": reference},
     )
 
 

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fapiao.http.deps import PlatformDep, ReadAfter
-from fapiao.http.openapi import PUBLIC_PROBLEMS
+from fapiao.http.openapi import PUBLIC_PROBLEMS, RATE_LIMITED
 from fapiao.http.problems import locale_of
 from fapiao.http.types import Amount
 from fapiao.invoices import rules
 from fapiao.invoices.models import Invoice
 from fapiao.kit.errors import N_
 from fapiao.kit.i18n import translate
+from fapiao.limits.guard import check_verify
 from fapiao.verification import service
 
 router = APIRouter(prefix="/api/v1", tags=["verification"], responses=PUBLIC_PROBLEMS)
@@ -83,7 +84,7 @@ def public_view(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-@router.post("/verify", response_model=VerifyOut)
+@router.post("/verify", response_model=VerifyOut, responses=RATE_LIMITED)
 def verify(
     body: VerifyIn, platform: PlatformDep, request: Request, after: ReadAfter
 ) -> dict[str, Any]:
@@ -91,7 +92,9 @@ def verify(
 
     The invoice is read from a replica when there are any; "no such invoice" is only
     ever said by the primary, so a replica that has not caught up never denies an
-    issued invoice. The check is counted on the primary."""
+    issued invoice. The check is counted on the primary. Requests are limited per
+    address (429 with Retry-After)."""
+    check_verify(platform, request)
     settings = platform.settings
     now = platform.clock.now()
     found = platform.database.read(

@@ -1,0 +1,1 @@
+"""Abuse limits: request counters shared by every process through the database."""
