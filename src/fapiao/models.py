@@ -1,6 +1,7 @@
 """Imports every model so the metadata is complete (for migrations and tests)."""
 
 from fapiao.accounts.models import User
+from fapiao.audit.models import AuditEntry, AuditHead
 from fapiao.certification.models import CertificationPeriod
 from fapiao.db import Base
 from fapiao.invoices.models import (
@@ -22,6 +23,8 @@ from fapiao.verification.models import VerificationCount
 from fapiao.webhooks.models import Delivery, DeliveryAttempt, Webhook
 
 __all__ = [
+    "AuditEntry",
+    "AuditHead",
     "Base",
     "CertificationPeriod",
     "CreditUsage",

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     # Streaming replicas of a PostgreSQL primary that serve list, get and verify.
     replica_urls: str = ""
     replica_retry_seconds: float = Field(default=5.0, gt=0)
+    # JSON-lines access log: a file, "-" for standard output, "" for none. Unset: none,
+    # except under `fapiao serve`, which logs to standard output.
+    access_log: str | None = None
+    # Audit entries are kept at least 180 days (GB/T 22239 level 3: six months of logs).
+    audit_retention_days: int = Field(default=180, ge=180, le=36500)
+    # Longest time an API request's audit entry waits in memory before it is written.
+    audit_flush_seconds: float = Field(default=0.5, gt=0, le=10)
 
     @field_validator("region")
     @classmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from fapiao.audit import service as audit
 from fapiao.invoices import rejections
 from fapiao.platform import Platform
 from fapiao.redletter.service import expire_lapsed
@@ -23,19 +24,30 @@ class Worker:
 
     def scheduled(self) -> dict[str, int]:
         """The scheduled jobs, once, each in one transaction: red-letter forms past their
-        deadline lapse, and refusals of issue requests older than 30 days are forgotten.
+        deadline lapse, refusals of issue requests older than 30 days are forgotten, and
+        audit entries past FAPIAO_AUDIT_RETENTION_DAYS are purged (a batch per transaction).
         Paused during maintenance (nobody can answer a form then); the relay and the mail
         sender keep delivering what was committed before."""
         now = self.platform.clock.now()
         if self.platform.maintenance.current(now) is not None:
-            return {"redletter_lapsed": 0, "rejections_pruned": 0, "paused": 1}
+            return {"redletter_lapsed": 0, "rejections_pruned": 0, "audit_purged": 0, "paused": 1}
         with self.platform.database.transaction() as session:
             lapsed = expire_lapsed(session, now)
         if lapsed:
             log.info("red-letter forms lapsed: %d", lapsed)
         with self.platform.database.transaction() as session:
             pruned = rejections.prune(session, now)
-        return {"redletter_lapsed": lapsed, "rejections_pruned": pruned, "paused": 0}
+        purged = audit.purge(
+            self.platform.database, now, self.platform.settings.audit_retention_days
+        )
+        if purged:
+            log.info("audit entries purged: %d", purged)
+        return {
+            "redletter_lapsed": lapsed,
+            "rejections_pruned": pruned,
+            "audit_purged": purged,
+            "paused": 0,
+        }
 
     def run_once(self) -> dict[str, int]:
         """Run every due job once, and one pass of the webhook relay and of the mail

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Form
 from pydantic import BaseModel
 
 from fapiao.accounts.service import authenticate, issue_token
+from fapiao.audit import events
 from fapiao.http.deps import ActorDep, PlatformDep
 from fapiao.http.openapi import PROBLEMS
+from fapiao.kit.errors import FapiaoError
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
 
@@ -35,9 +37,15 @@ def token(
 ) -> Token:
     """Exchange a username and password for a bearer token (OAuth2 password flow)."""
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
-    with platform.database.transaction(write=False) as session:
-        user = authenticate(session, username, password)
-        access = issue_token(user, platform.secret, platform.clock.now(), ttl)
+    try:
+        with platform.database.transaction(write=False) as session:
+            user = authenticate(session, username, password)
+            access = issue_token(user, platform.secret, platform.clock.now(), ttl)
+    except FapiaoError as error:
+        # Its own transaction: the sign-in wrote nothing, but the refusal is kept.
+        events.login_failed(platform.database, username, error, platform.clock.now())
+        raise
+    events.login_succeeded(platform.database, user, platform.clock.now())
     return Token(access_token=access, expires_in=int(ttl.total_seconds()))
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from fapiao.cli import (
+    audit,
     db,
     demo,
     ledger,
@@ -51,6 +52,7 @@ app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(ledger.receipt_app, name="receipt")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(maintenance.app, name="maintenance")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

@@ -18,7 +18,9 @@ def add(
     ctx: typer.Context,
     username: Annotated[str, typer.Option(help="Sign-in name.")],
     password: Annotated[str, typer.Option(help="8 to 128 characters.")],
-    role: Annotated[str, typer.Option(help="admin, clerk, viewer (need --taxpayer) or officer.")],
+    role: Annotated[
+        str, typer.Option(help="admin, clerk, viewer (need --taxpayer), officer or auditor.")
+    ],
     taxpayer: Annotated[str | None, typer.Option(help="Tax ID of the user's taxpayer.")] = None,
 ) -> None:
     """Create a user."""

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
 from fapiao.accounts.service import Actor, load_actor, read_token
+from fapiao.audit.context import note_actor
 from fapiao.consistency import parse_lsn
 from fapiao.http.middleware import CONSISTENCY_HEADER
 from fapiao.kit.errors import N_, FapiaoError, FieldError, Unauthorized
@@ -35,11 +36,11 @@ async def get_actor(
             headers={"WWW-Authenticate": "Bearer"},
         )
     user_id = read_token(token, platform.secret, platform.clock.now())
-    cached = platform.actors.get(user_id)
-    if cached is not None:
-        return cached
-    actor = await run_in_threadpool(_load, platform, user_id)
-    platform.actors.put(user_id, actor)
+    actor = platform.actors.get(user_id)
+    if actor is None:
+        actor = await run_in_threadpool(_load, platform, user_id)
+        platform.actors.put(user_id, actor)
+    note_actor(actor)  # for the audit and access logs
     return actor
 
 
