@@ -127,12 +127,16 @@ class AuditTrail:
                     return
                 found = routes.Target("officer.read", found.object_type, found.object_id)
         detail: dict[str, Any] = {"route": template, "status": response.status}
-        object_id = found.object_id
+        object_id, object_type = found.object_id, found.object_type
         query = safe_query(scope.get("query_string", b""))
         if query:
             detail["query"] = query
             if object_id is None and not write:
-                object_id = query.get("number") or query.get("idempotency_key")
+                # A lookup by query (the trace): its object is what it names.
+                for name, kind in (("number", "invoice"), ("idempotency_key", "idempotency_key")):
+                    if query.get(name):
+                        object_id, object_type = query[name], kind
+                        break
         result, code = "ok", None
         if response.status >= 500:
             result, code = "error", "INTERNAL_ERROR"
@@ -156,7 +160,7 @@ class AuditTrail:
                 result=result,
                 code=code,
                 actor=actor,
-                object_type=found.object_type,
+                object_type=object_type,
                 object_id=object_id,
                 detail=detail,
             )

@@ -221,7 +221,8 @@ def check(
             break
         problem, next_expected, next_prev = chain.first_break(rows, expected, prev)
         if problem is not None:
-            return CheckResult(expected - anchor_seq - 1, anchor_seq, head_seq, prev, problem)
+            checked = next_expected - anchor_seq - 1  # the entries before the break
+            return CheckResult(checked, anchor_seq, head_seq, next_prev, problem)
         progress(len(rows))
         expected, prev = next_expected, next_prev
     checked = expected - anchor_seq - 1
