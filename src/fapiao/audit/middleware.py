@@ -115,9 +115,8 @@ class AuditTrail:
             return  # no such route (404 / 405): nothing was acted on
         request = current()
         actor = request.actor if request is not None else None
-        path_params = scope.get("path_params") or {}
-        found = routes.target(method, template, path_params)
-        if not write:
+        officer_read = False
+        if not write:  # most requests: decided before any other work
             if not (200 <= response.status < 300):
                 return
             if (method, template) not in routes.ACTIONS:
@@ -125,7 +124,10 @@ class AuditTrail:
                     return
                 if template in routes.NOT_TAXPAYER_DATA:
                     return
-                found = routes.Target("officer.read", found.object_type, found.object_id)
+                officer_read = True
+        found = routes.target(method, template, scope.get("path_params") or {})
+        if officer_read:
+            found = routes.Target("officer.read", found.object_type, found.object_id)
         detail: dict[str, Any] = {"route": template, "status": response.status}
         object_id, object_type = found.object_id, found.object_type
         query = safe_query(scope.get("query_string", b""))

@@ -7,6 +7,7 @@ used. A route added later is therefore audited from its first request."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -61,18 +62,26 @@ def singular(segment: str) -> str:
 
 def target(method: str, template: str, path_params: Mapping[str, object]) -> Target:
     """The action and object of a request to `template` with these path parameters."""
+    action, object_type, param = _named(method, template)
+    value = None if param is None else path_params.get(param)
+    return Target(action, object_type, None if value is None else str(value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _named(method: str, template: str) -> tuple[str, str, str | None]:
+    """(action, object type, name of the path parameter naming the object) of a route;
+    worked out once per route."""
     parts = [part for part in template.removeprefix(PREFIX).split("/") if part]
     last_param = max((i for i, part in enumerate(parts) if part.startswith("{")), default=None)
     if last_param is None:
         resource = parts[0] if parts else "api"
         trailing = parts[1:]
-        object_id = None
+        param = None
     else:
         statics = [part for part in parts[:last_param] if not part.startswith("{")]
         resource = statics[-1] if statics else "api"
         trailing = parts[last_param + 1 :]
-        value = path_params.get(parts[last_param][1:-1])
-        object_id = None if value is None else str(value)
+        param = parts[last_param][1:-1].split(":")[0]  # {name} or {name:convertor}
     object_type = singular(resource)
     if trailing:
         verb = ".".join(part.replace("-", "_") for part in trailing)
@@ -85,7 +94,7 @@ def target(method: str, template: str, path_params: Mapping[str, object]) -> Tar
     if named is not None:
         action = named[0]
         object_type = named[1] or object_type
-    return Target(action, object_type, object_id)
+    return action, object_type, param
 
 
 def audited_write(method: str, path: str) -> bool:
