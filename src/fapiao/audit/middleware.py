@@ -9,6 +9,7 @@ kept for those cases, never logged, and never stored."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,6 +22,7 @@ from fapiao.audit.context import current
 from fapiao.audit.service import make_entry
 from fapiao.kit.clock import Clock
 
+log = logging.getLogger("fapiao.audit")
 _MAX_BODY = 64 * 1024
 _MAX_ERRORS = 5
 # Query parameters never copied into an entry, whatever a future route calls them.
@@ -95,9 +97,15 @@ class AuditTrail:
             await self.app(scope, receive, watch)
         except Exception:
             response.status = 500  # answered by the server-error handler outside
-            self._note(scope, write, response)
+            self._safely_note(scope, write, response)
             raise
-        self._note(scope, write, response)
+        self._safely_note(scope, write, response)
+
+    def _safely_note(self, scope: Scope, write: bool, response: _Response) -> None:
+        try:
+            self._note(scope, write, response)
+        except Exception:  # the answer is sent; say loudly that its entry is missing
+            log.exception("audit entry of %s %s not recorded", scope["method"], scope["path"])
 
     def _wants_body(self, scope: Scope, write: bool, response: _Response) -> bool:
         if not write:
