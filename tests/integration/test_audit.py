@@ -378,11 +378,21 @@ def test_a_route_added_later_is_audited_without_code_of_its_own(platform: Platfo
     def make_gadget(actor: ActorDep) -> dict[str, Any]:
         return {"id": 77}
 
-    with TestClient(app) as client:
+    @app.delete("/api/v1/gadgets/{gadget_id}")
+    def break_gadget(gadget_id: int, actor: ActorDep) -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
         assert client.post("/api/v1/gadgets/5/polish", headers=headers).status_code == 200
         assert client.post("/api/v1/gadgets", headers=headers).status_code == 201
+        assert client.delete("/api/v1/gadgets/6", headers=headers).status_code == 500
     # Leaving the client shut the app down, which flushed the buffer.
-    polished, made = entries(platform)
+    polished, made, broken = entries(platform)
+    assert (broken.action, broken.result, broken.code) == (
+        "gadget.delete",
+        "error",
+        "INTERNAL_ERROR",
+    )
     assert (polished.action, polished.object_type, polished.object_id) == (
         "gadget.polish",
         "gadget",
