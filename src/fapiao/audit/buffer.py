@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-
-from sqlalchemy.orm import Session
 
 from fapiao.audit import service
 from fapiao.audit.chain import Entry
@@ -37,13 +34,11 @@ class AuditBuffer:
         delay: float = 0.5,
         max_batch: int = 2000,
         max_pending: int = 200_000,
-        append: Callable[[Session, list[Entry]], object] = service.append,
     ) -> None:
         self._database = database
         self._delay = delay
         self._max_batch = max_batch
         self._max_pending = max_pending
-        self._append = append
         self._items: list[Entry] = []
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -81,8 +76,11 @@ class AuditBuffer:
             if not items:
                 return 0
             try:
+                # Canonical JSON before the transaction: on SQLite the write lock is
+                # held only for the hashing of the links and the INSERT.
+                prepared = service.prepare(items)
                 with self._database.transaction() as session:
-                    self._append(session, items)
+                    service.append(session, prepared)
             except Exception:
                 log.exception("audit flush of %d entries failed; kept for the next", len(items))
                 self._requeue(items)

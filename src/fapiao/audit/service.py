@@ -142,12 +142,27 @@ def _locked_head(session: Session) -> Any:
     return _HEAD.with_for_update() if session.get_bind().dialect.name == "postgresql" else _HEAD
 
 
-def append(session: Session, entries: Sequence[Entry]) -> int:
+@dataclass(frozen=True)
+class Prepared:
+    """Entries made ready to chain: their rows and hashed bodies."""
+
+    rows: list[dict[str, Any]]
+    bodies: list[str]
+
+
+def prepare(entries: Sequence[Entry]) -> Prepared:
+    """The work of an append that needs no lock (done before the transaction)."""
+    rows = [chain.normalised(entry) for entry in entries]
+    return Prepared(rows, [chain.body(row) for row in rows])
+
+
+def append(session: Session, entries: Sequence[Entry] | Prepared) -> int:
     """Append `entries` in order at the end of the chain, under the head row's lock (on
     PostgreSQL `SELECT … FOR UPDATE`, so every process's appends form one chain; SQLite
     has one writer). Returns the seq of the last entry."""
-    rows = [chain.normalised(entry) for entry in entries]
-    bodies = [chain.body(row) for row in rows]
+    ready = entries if isinstance(entries, Prepared) else prepare(entries)
+    rows = [dict(row) for row in ready.rows]
+    bodies = ready.bodies
     connection = session.connection()
     head = connection.execute(_locked_head(session)).one_or_none()
     if head is None:
