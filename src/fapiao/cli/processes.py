@@ -74,12 +74,10 @@ def serve_one(
     platform: Platform | None = None,
 ) -> None:
     """One server process: the app over its own Platform, until stopped."""
+    import uvicorn
+
     if reuse_port:  # a child of `supervise`: go when the supervisor goes, even on SIGKILL
         _die_with_parent()
-    # The port first: a port in use fails at once, however long start-up takes.
-    sock = listening_socket(host, port, reuse_port=reuse_port)
-
-    import uvicorn
 
     from fapiao.app import create_app
     from fapiao.platform import build_platform
@@ -89,6 +87,7 @@ def serve_one(
     # uvicorn's own; --no-access-log turns it off.
     target = (settings.access_log if settings.access_log is not None else "-") if access_log else ""
     application = create_app(platform=platform, embedded_worker=jobs, access_log=target)
+    sock = listening_socket(host, port, reuse_port=reuse_port)
     config = uvicorn.Config(application, access_log=False, log_level="info")
     server = uvicorn.Server(config)
     tune_garbage_collector()
