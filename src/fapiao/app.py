@@ -17,8 +17,12 @@ from fapiao.accounts.sessions_api import router as sessions_router
 from fapiao.accounts.tokens_api import router as tokens_router
 from fapiao.accounts.twofactor_api import router as twofactor_router
 from fapiao.accounts.users_api import router as users_router
+from fapiao.audit.api import router as audit_router
+from fapiao.audit.buffer import AuditBuffer
+from fapiao.audit.middleware import AuditTrail
 from fapiao.certification.api import router as certification_router
 from fapiao.http import docs, problems
+from fapiao.http.accesslog import RequestContext, configure_access_log
 from fapiao.http.body import add_schemas
 from fapiao.http.middleware import BodyLimit, ConsistencyHeaders
 from fapiao.http.openapi import use_problem_media_type
@@ -62,10 +66,16 @@ def create_app(
     clock: Clock | None = None,
     platform: Platform | None = None,
     embedded_worker: bool = False,
+    access_log: str | None = None,
 ) -> FastAPI:
-    """The API over one Platform (built here from settings unless given)."""
+    """The API over one Platform (built here from settings unless given). `access_log`
+    overrides FAPIAO_ACCESS_LOG (a file, "-" for standard output, "" for none)."""
     if platform is None:
         platform = build_platform(settings or load_settings(), clock)
+    audit_buffer = AuditBuffer(platform.database, delay=platform.settings.audit_flush_seconds)
+    logging_access = configure_access_log(
+        access_log if access_log is not None else platform.settings.access_log or ""
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,6 +87,7 @@ def create_app(
         finally:
             if worker is not None:
                 worker.stop()
+            audit_buffer.close()  # what the last requests did is written before exit
 
     app = HardenedFastAPI(
         trusted_proxies=platform.settings.trusted_proxy_networks,
@@ -89,6 +100,7 @@ def create_app(
         default_response_class=JSONResponse,
     )
     app.state.platform = platform
+    app.state.audit = audit_buffer
     problems.install(app)
     app.add_middleware(
         BodyLimit,
@@ -96,8 +108,11 @@ def create_app(
         uploads={"/api/v1/reconciliations": platform.settings.max_upload_bytes},
     )
     app.add_middleware(ConsistencyHeaders)
-    # Outermost: a refused write is answered before its body is read.
+    app.add_middleware(AuditTrail, buffer=audit_buffer, clock=platform.clock)
+    # A refused write is answered before its body is read.
     app.add_middleware(MaintenanceGate, state=platform.maintenance, clock=platform.clock)
+    # Outermost: every request gets an id and an access-log line.
+    app.add_middleware(RequestContext, clock=platform.clock, access_log=logging_access)
     for router in (
         auth_router,
         twofactor_router,
@@ -117,6 +132,7 @@ def create_app(
         trace_router,
         reconcile_router,
         maintenance_router,
+        audit_router,
     ):
         app.include_router(router)
 

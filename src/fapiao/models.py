@@ -3,6 +3,7 @@
 from fapiao.accounts.models import User
 from fapiao.accounts.security_models import RecoveryCode, UserSecurity
 from fapiao.accounts.tokenmodels import ApiToken, BrowserSession
+from fapiao.audit.models import AuditEntry, AuditHead
 from fapiao.certification.models import CertificationPeriod
 from fapiao.db import Base
 from fapiao.invoices.models import (
@@ -26,6 +27,8 @@ from fapiao.webhooks.models import Delivery, DeliveryAttempt, Webhook
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
+    "AuditHead",
     "Base",
     "BrowserSession",
     "CertificationPeriod",

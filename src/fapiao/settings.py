@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     rate_verify_per_ip: str = "60/minute"
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (CIDR list).
     trusted_proxies: str = ""
+    # JSON-lines access log: a file, "-" for standard output, "" for none. Unset: none,
+    # except under `fapiao serve`, which logs to standard output.
+    access_log: str | None = None
+    # Audit entries are kept at least 180 days (GB/T 22239 level 3: six months of logs).
+    audit_retention_days: int = Field(default=180, ge=180, le=36500)
+    # Longest time an API request's audit entry waits in memory before it is written.
+    audit_flush_seconds: float = Field(default=0.5, gt=0, le=10)
 
     @field_validator("region")
     @classmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from fapiao.audit import service as audit
 from fapiao.invoices import rejections
 from fapiao.limits import service as limits
 from fapiao.platform import Platform
@@ -25,7 +26,8 @@ class Worker:
     def scheduled(self) -> dict[str, int]:
         """The scheduled jobs, once, each in one transaction: red-letter forms past their
         deadline lapse, refusals of issue requests older than 30 days are forgotten, and
-        rate-limit counters of ended windows are deleted.
+        rate-limit counters of ended windows are deleted, and audit entries past
+        FAPIAO_AUDIT_RETENTION_DAYS are purged (a batch per transaction).
         Paused during maintenance (nobody can answer a form then); the relay and the mail
         sender keep delivering what was committed before."""
         now = self.platform.clock.now()
@@ -34,6 +36,7 @@ class Worker:
                 "redletter_lapsed": 0,
                 "rejections_pruned": 0,
                 "rate_counters_pruned": 0,
+                "audit_purged": 0,
                 "paused": 1,
             }
         with self.platform.database.transaction() as session:
@@ -44,10 +47,16 @@ class Worker:
             pruned = rejections.prune(session, now)
         with self.platform.database.transaction() as session:
             counters = limits.prune(session, now)
+        purged = audit.purge(
+            self.platform.database, now, self.platform.settings.audit_retention_days
+        )
+        if purged:
+            log.info("audit entries purged: %d", purged)
         return {
             "redletter_lapsed": lapsed,
             "rejections_pruned": pruned,
             "rate_counters_pruned": counters,
+            "audit_purged": purged,
             "paused": 0,
         }
 

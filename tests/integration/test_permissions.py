@@ -94,6 +94,8 @@ TABLE: dict[str, str] = {
     "POST /api/v1/api-tokens":                        "ok   ok   ok   403  403  ok   ok   401",
     "GET /api/v1/api-tokens":                         "ok   ok   ok   403  403  ok   ok   401",
     "DELETE /api/v1/api-tokens/{token_id}":           "ok   404  404  403  403  404  404  401",
+    "GET /api/v1/audit":                              "403  403  403  ok   ok   403  403  401",
+    "GET /api/v1/audit/export":                       "403  403  403  ok   ok   403  403  401",
     "GET /api/v1/users":                              "ok   403  403  403  403  403  ok   401",
     "POST /api/v1/users":                             "ok   403  403  403  403  403  ok   401",
     "PATCH /api/v1/users/{username}":                 "ok   403  403  403  403  403  404  401",

@@ -60,6 +60,7 @@ def record_failure(
             user_id=None,
             username=username,
             origin=origin,
+            at=now,
             detail={"reason": reason},
         )
         return
@@ -71,6 +72,7 @@ def record_failure(
             user_id=user_id,
             username=username,
             origin=origin,
+            at=now,
             detail={"reason": reason, "locked": True},
         )
         return
@@ -84,6 +86,7 @@ def record_failure(
         user_id=user_id,
         username=username,
         origin=origin,
+        at=now,
         detail={"reason": reason, "failures": state.failed_logins},
     )
     if state.failed_logins >= max_failures:
@@ -94,6 +97,7 @@ def record_failure(
             user_id=user_id,
             username=username,
             origin=origin,
+            at=now,
             detail={"failures": state.failed_logins, "until": state.locked_until.isoformat()},
         )
     session.flush()
@@ -120,6 +124,7 @@ def unlock(session: Session, user: User, *, by: str, origin: Origin, now: dateti
         user_id=user.id,
         username=user.username,
         origin=origin,
+        at=now,
         detail={"by": by, "was_locked": was_locked},
     )
     return was_locked

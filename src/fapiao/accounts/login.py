@@ -144,6 +144,7 @@ def _decide(
                 user_id=user.id,
                 username=user.username,
                 origin=origin,
+                at=now,
                 detail={"reason": "totp_missing", "counted": False},
             )
             return Unauthorized(
@@ -177,6 +178,7 @@ def _decide(
         user_id=user.id,
         username=user.username,
         origin=origin,
+        at=now,
         detail={"second_factor": factor, "scope": scope},
     )
     return Checked(user.id, scope)

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fapiao.db import Base, BigId, UTCDateTime
 
 TAXPAYER_ROLES = ("admin", "clerk", "viewer")
+# Platform roles belong to no taxpayer: officers of the tax bureau, and auditors, who
+# read the audit log and nothing else.
 PLATFORM_ROLES = ("officer", "auditor")
 ROLES = TAXPAYER_ROLES + PLATFORM_ROLES
 

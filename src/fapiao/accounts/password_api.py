@@ -13,8 +13,9 @@ from fapiao.accounts.api import Token
 from fapiao.accounts.models import User
 from fapiao.accounts.service import Actor, issue_token
 from fapiao.http.deps import PlatformDep, bearer, get_actor
-from fapiao.http.openapi import PROBLEMS
+from fapiao.http.openapi import PROBLEMS, RATE_LIMITED
 from fapiao.kit.errors import N_, invalid
+from fapiao.limits import guard
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEMS)
 
@@ -40,8 +41,9 @@ async def optional_actor(
     return None
 
 
-@router.post("/me/password", response_model=Token)
+@router.post("/me/password", response_model=Token, responses=RATE_LIMITED)
 def change_password(
+    request: Request,
     platform: PlatformDep,
     body: PasswordChange,
     actor: Annotated[Actor | None, Depends(optional_actor)],
@@ -56,6 +58,9 @@ def change_password(
             "USERNAME_REQUIRED",
             N_("Name the user, or send the request with a bearer token."),
         )
+    if actor is None and body.username:
+        # Without a token this tests a password, like signing in: the same limits apply.
+        guard.check_login(platform, request, body.username)
     policy = passwords.PasswordPolicy.from_settings(platform.settings)
     with platform.database.transaction(write=False) as session:
         user = management.user_for_change(

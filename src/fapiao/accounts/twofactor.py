@@ -34,9 +34,17 @@ class Enrolment:
     qr_png: str
 
 
-def _event(session: Session, action: str, user: User, origin: Origin, **detail: object) -> None:
+def _event(
+    session: Session, action: str, user: User, origin: Origin, now: datetime, **detail: object
+) -> None:
     security_event(
-        session, action, user_id=user.id, username=user.username, origin=origin, detail=detail
+        session,
+        action,
+        user_id=user.id,
+        username=user.username,
+        origin=origin,
+        at=now,
+        detail=detail,
     )
 
 
@@ -45,7 +53,7 @@ def is_enrolled(session: Session, user_id: int) -> bool:
     return secret is not None
 
 
-def start_enrolment(session: Session, user: User, *, origin: Origin) -> Enrolment:
+def start_enrolment(session: Session, user: User, *, origin: Origin, now: datetime) -> Enrolment:
     """A new secret, pending until confirmed with a code. Starting again replaces a
     pending secret; an active one must be removed first (409 TOTP_ALREADY_ENABLED)."""
     state = security_row(session, user.id)
@@ -57,7 +65,7 @@ def start_enrolment(session: Session, user: User, *, origin: Origin) -> Enrolmen
     secret = totp.new_secret()
     state.totp_pending_secret = secret
     session.flush()
-    _event(session, TOTP_ENROLMENT_STARTED, user, origin)
+    _event(session, TOTP_ENROLMENT_STARTED, user, origin, now)
     uri = totp.provisioning_uri(secret, user.username)
     return Enrolment(secret, uri, totp.qr_svg(uri), totp.qr_png_data_uri(uri))
 
@@ -98,7 +106,7 @@ def enable(
     state.totp_enabled_at = now
     state.totp_last_step = step
     session.flush()
-    _event(session, TOTP_ENABLED, user, origin)
+    _event(session, TOTP_ENABLED, user, origin, now)
 
 
 def replace_recovery_codes(session: Session, user: User, *, now: datetime) -> list[str]:
@@ -125,11 +133,11 @@ def regenerate_recovery_codes(
         raise invalid("code", "TOTP_INVALID", N_("The one-time code is wrong or expired."))
     state.totp_last_step = step
     codes = replace_recovery_codes(session, user, now=now)
-    _event(session, TOTP_RECOVERY_CODES_REGENERATED, user, origin)
+    _event(session, TOTP_RECOVERY_CODES_REGENERATED, user, origin, now)
     return codes
 
 
-def disable(session: Session, user: User, *, origin: Origin) -> None:
+def disable(session: Session, user: User, *, origin: Origin, now: datetime) -> None:
     """Turn the second factor off and drop the recovery codes (the caller has checked
     the user's code or password and that the role allows it)."""
     state = security_row(session, user.id)
@@ -141,7 +149,7 @@ def disable(session: Session, user: User, *, origin: Origin) -> None:
     state.totp_last_step = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.flush()
-    _event(session, TOTP_DISABLED, user, origin)
+    _event(session, TOTP_DISABLED, user, origin, now)
 
 
 def use_code(
@@ -179,5 +187,5 @@ def use_code(
         .select_from(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
     )
-    _event(session, TOTP_RECOVERY_CODE_USED, user, origin, codes_left=left)
+    _event(session, TOTP_RECOVERY_CODE_USED, user, origin, now, codes_left=left)
     return "recovery_code"

@@ -86,7 +86,7 @@ def start_totp(platform: PlatformDep, actor: EnrollingActor, request: Request) -
     effect only once confirmed with a code (POST /api/v1/me/totp/confirm)."""
     with platform.database.transaction() as session:
         enrolment = twofactor.start_enrolment(
-            session, _user(session, actor), origin=origin_of(request)
+            session, _user(session, actor), origin=origin_of(request), now=platform.clock.now()
         )
     return TotpEnrolmentOut(
         secret=enrolment.secret, uri=enrolment.uri, qr_svg=enrolment.qr_svg, qr_png=enrolment.qr_png
@@ -185,7 +185,7 @@ def _remove(
             lock_for=timedelta(minutes=platform.settings.login_lock_minutes),
         )
         return Forbidden("CONFIRMATION_FAILED", N_("The code or password is wrong."))
-    twofactor.disable(session, user, origin=origin)
+    twofactor.disable(session, user, origin=origin, now=platform.clock.now())
     return None
 
 

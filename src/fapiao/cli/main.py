@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from fapiao.cli import (
+    audit,
     db,
     demo,
     ledger,
@@ -53,6 +54,7 @@ app.add_typer(ledger.receipt_app, name="receipt")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(maintenance.app, name="maintenance")
 app.add_typer(token.app, name="token")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

@@ -83,9 +83,12 @@ def serve_one(
     from fapiao.platform import build_platform
 
     platform = platform or build_platform(settings)
-    application = create_app(platform=platform, embedded_worker=jobs)
+    # The JSON-lines access log (FAPIAO_ACCESS_LOG, standard output when unset) replaces
+    # uvicorn's own; --no-access-log turns it off.
+    target = (settings.access_log if settings.access_log is not None else "-") if access_log else ""
+    application = create_app(platform=platform, embedded_worker=jobs, access_log=target)
     sock = listening_socket(host, port, reuse_port=reuse_port)
-    config = uvicorn.Config(application, access_log=access_log, log_level="info")
+    config = uvicorn.Config(application, access_log=False, log_level="info")
     server = uvicorn.Server(config)
     tune_garbage_collector()
     try:

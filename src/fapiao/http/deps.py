@@ -12,6 +12,7 @@ from fapiao.accounts.apitokens import looks_like_token
 from fapiao.accounts.enrolment_token import PREFIX as ENROLMENT_PREFIX
 from fapiao.accounts.enrolment_token import refuse_enrolment_token
 from fapiao.accounts.service import Actor, check_token_version, load_actor, read_token_claims
+from fapiao.audit.context import note_actor
 from fapiao.consistency import parse_lsn
 from fapiao.http.credentials import session_actor, token_actor
 from fapiao.http.middleware import CONSISTENCY_HEADER
@@ -35,11 +36,20 @@ async def get_actor(
     """The signed-in caller: a bearer token (signed, or an API token limited to its
     scopes), else the browser session cookie (with CSRF checks); 401 without either."""
     if not token:
-        return await session_actor(request, platform)
-    if token.startswith(ENROLMENT_PREFIX):
+        actor = await session_actor(request, platform)
+    elif token.startswith(ENROLMENT_PREFIX):
         refuse_enrolment_token(token, platform.secret, platform.clock.now())
-    if looks_like_token(token):
-        return await token_actor(request, platform, token)
+        raise AssertionError("refuse_enrolment_token always raises")
+    elif looks_like_token(token):
+        actor = await token_actor(request, platform, token)
+    else:
+        actor = await _bearer_actor(platform, token)
+    note_actor(actor)  # for the audit and access logs
+    return actor
+
+
+async def _bearer_actor(platform: Platform, token: str) -> Actor:
+    """The user of a signed bearer token from /auth/token."""
     user_id, version = read_token_claims(token, platform.secret, platform.clock.now())
     cached = platform.actors.get(user_id)
     # A token newer than the cached user was issued after a password change made in

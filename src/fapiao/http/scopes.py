@@ -88,6 +88,9 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("POST", f"{_V1}/reconciliations"): ISSUE,
     ("GET", f"{_V1}/reconciliations/{{reconciliation_id}}"): READ,
     ("GET", f"{_V1}/reconciliations/{{reconciliation_id}}/report.xlsx"): READ,
+    # the audit log (officers and auditors, who have no tokens)
+    ("GET", f"{_V1}/audit"): PEOPLE,
+    ("GET", f"{_V1}/audit/export"): PEOPLE,
     # operation
     ("GET", f"{_V1}/maintenance"): PUBLIC,
     ("PUT", f"{_V1}/maintenance"): PEOPLE,

@@ -1,7 +1,7 @@
 """sign-in protection: failed-login counter and lock, TOTP second factor, recovery codes
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-29
 """
 

@@ -1,7 +1,7 @@
 """API tokens and browser sessions
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-11-29
 """
 

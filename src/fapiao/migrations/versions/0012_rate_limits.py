@@ -1,7 +1,7 @@
 """rate-limit counters shared by every process
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0010
 Create Date: 2026-11-29
 """
 
