@@ -2,6 +2,7 @@
 
 from fapiao.accounts.models import User
 from fapiao.certification.models import CertificationPeriod
+from fapiao.crypto.models import DataKey, EncryptionState
 from fapiao.db import Base
 from fapiao.invoices.models import (
     CreditUsage,
@@ -25,8 +26,10 @@ __all__ = [
     "Base",
     "CertificationPeriod",
     "CreditUsage",
+    "DataKey",
     "Delivery",
     "DeliveryAttempt",
+    "EncryptionState",
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",

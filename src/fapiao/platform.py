@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from fapiao.crypto import service as encryption
 from fapiao.db import Database
 from fapiao.dbsql import insert_ignore
 from fapiao.invoices.models import NumberSequence
@@ -129,6 +130,8 @@ class Platform:
 
     def __post_init__(self) -> None:
         self.secret = self.settings.resolved_secret_key()
+        # Data keys first: anything below may read or write encrypted columns.
+        encryption.start(self.database, self.clock.now())
         self.numbers = NumberAllocator(self.database, self.settings.number_block_size)
         self.writer = GroupCommit(self.database)
         self.signer = Signer.from_file(self.settings.signing_key_path)

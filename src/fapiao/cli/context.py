@@ -42,7 +42,11 @@ class CliState:
 
     def platform(self) -> Platform:
         if self._platform is None:
-            self._platform = build_platform(self.settings())
+            try:
+                self._platform = build_platform(self.settings())
+            except SettingsError as exc:  # e.g. a master key that does not open the data keys
+                err_console.print(f"[red]{exc}[/red]")
+                raise typer.Exit(2) from None
         return self._platform
 
     @property

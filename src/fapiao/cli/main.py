@@ -10,6 +10,7 @@ import typer
 from fapiao.cli import (
     db,
     demo,
+    keys,
     ledger,
     maintenance,
     reconcile,
@@ -51,6 +52,7 @@ app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(ledger.receipt_app, name="receipt")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(maintenance.app, name="maintenance")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:
