@@ -156,4 +156,8 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     database = Database(settings)
     if not migrate.is_current(database):
         migrate.upgrade(database)
-    return Platform(settings=settings, database=database, clock=clock or SystemClock())
+    try:
+        return Platform(settings=settings, database=database, clock=clock or SystemClock())
+    except BaseException:
+        database.dispose()
+        raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import typer
 from rich.console import Console
 
@@ -47,6 +48,10 @@ class CliState:
             except SettingsError as exc:  # e.g. a master key that does not open the data keys
                 err_console.print(f"[red]{exc}[/red]")
                 raise typer.Exit(2) from None
+            # Connections and the writer thread end with the command, not at exit.
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:
+                ctx.find_root().call_on_close(self._platform.close)
         return self._platform
 
     @property

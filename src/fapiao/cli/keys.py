@@ -100,9 +100,9 @@ def status(ctx: typer.Context) -> None:
         elif key.purpose == "index":
             shown = translate(N_("blind index"), locale)
         elif key.values:
-            shown = translate(N_("decrypts old values"), locale)
+            shown = translate(N_("in use"), locale)
         else:
-            shown = translate(N_("unused; can be retired"), locale)
+            shown = translate(N_("unused"), locale)
         table.add_row(
             str(key.id),
             key.purpose,
@@ -113,6 +113,9 @@ def status(ctx: typer.Context) -> None:
             shown,
         )
     console.print(table)
+    console.print(
+        translate(N_("Keys in use still decrypt old values; unused ones can be retired."), locale)
+    )
     if result.plaintext:
         message = N_("{count} values are not encrypted yet.")
         console.print(translate(message, locale, count=result.plaintext))
