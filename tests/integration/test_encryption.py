@@ -17,7 +17,9 @@ from fapiao import migrate
 from fapiao.app import create_app
 from fapiao.crypto.cipher import DecryptionError
 from fapiao.db import Database
+from fapiao.invoices.models import Invoice
 from fapiao.kit.clock import FixedClock
+from fapiao.ledger import service as ledger
 from fapiao.platform import Platform
 from fapiao.settings import Settings
 from fapiao.taxpayers import service as taxpayers
@@ -260,6 +262,10 @@ def test_rows_written_before_encryption_are_encrypted_at_start(
         with again.database.transaction(write=False) as session:
             seller = session.query(Taxpayer).filter_by(tax_id=SELLER_ID).one()
             assert (seller.address, seller.account) == ("旧明文地址1号", "1234500000")
+            checked = ledger.check(
+                session, lambda n: session.query(Invoice).filter_by(number=n).one_or_none()
+            )
+            assert checked.problem is None and checked.entries >= 2
         found = world.client.get(
             "/api/v1/invoices",
             params={"direction": "issued", "counterparty": PERSON_ID},
@@ -268,3 +274,31 @@ def test_rows_written_before_encryption_are_encrypted_at_start(
         assert [item["number"] for item in found["items"]] == [person]
     finally:
         again.close()
+
+
+def test_red_invoice_to_a_natural_person_keeps_the_id_encrypted(world: World) -> None:
+    _company, person = _issue_sensitive(world)
+    response = world.client.post(
+        "/api/v1/red-letter-forms",
+        json={"blue_number": person, "reason": "01"},
+        headers=world.as_("seller"),
+    )
+    assert response.status_code == 201, response.text
+    red = response.json()["red_invoice_number"]
+    shown = world.client.get(f"/api/v1/invoices/{red}", headers=world.as_("seller")).json()
+    assert shown["buyer"]["tax_id"] == PERSON_ID and shown["buyer"]["natural_person"]
+    assert shown["buyer"]["phone"] == SECRETS["buyer phone"]
+    ((buyer, sealed),) = raw(
+        world.platform,
+        "SELECT buyer_tax_id, buyer_id_number FROM invoices WHERE number = :n",
+        n=red,
+    )
+    ((blue_buyer,),) = raw(
+        world.platform, "SELECT buyer_tax_id FROM invoices WHERE number = :n", n=person
+    )
+    assert buyer == blue_buyer and buyer.startswith("b1:") and sealed.startswith("e1:")
+    forms = raw(world.platform, "SELECT buyer_tax_id FROM red_letter_forms")
+    assert forms == [(buyer,)]
+    assert all(
+        PERSON_ID not in row[0] for row in raw(world.platform, "SELECT content FROM ledger_entries")
+    )
