@@ -28,10 +28,16 @@ def _raw(spec: Table) -> Any:
     return table(spec.name, column("id"), *(column(name, Text) for name in spec.columns))
 
 
+def _starts(col: Any, prefix: str) -> Any:
+    """`col` begins with `prefix`, case-sensitively on both databases (SQLite's LIKE is
+    not)."""
+    return func.substr(col, 1, len(prefix)) == prefix
+
+
 def _not_under(col: Any, key_id: int | None) -> Any:
     """Non-empty and not sealed by `key_id` (None: not sealed at all)."""
-    pattern = c.PREFIX + "%" if key_id is None else f"{c.PREFIX}{key_id}:%"
-    return and_(col.is_not(None), col != "", col.not_like(pattern))
+    prefix = c.PREFIX if key_id is None else f"{c.PREFIX}{key_id}:"
+    return and_(col.is_not(None), col != "", ~_starts(col, prefix))
 
 
 def _pending(raw: Any, spec: Table, key_id: int | None) -> Any:
@@ -134,7 +140,7 @@ def protect_natural_persons(database: Any, keyring: KeyRing, batch: int) -> int:
                 .where(
                     raw.c.buyer_natural_person.is_(True),
                     raw.c.buyer_tax_id.is_not(None),
-                    raw.c.buyer_tax_id.not_like(c.BLIND_PREFIX + "%"),
+                    ~_starts(raw.c.buyer_tax_id, c.BLIND_PREFIX),
                 )
                 .order_by(raw.c.id)
                 .limit(batch)
@@ -176,8 +182,8 @@ def usage(session: Session, key_ids: list[int]) -> Usage:
             col = raw.c[name]
             sums.append(func.sum(case((_not_under(col, None), 1), else_=0)))
             for key_id in key_ids:
-                like = col.like(f"{c.PREFIX}{key_id}:%")
-                sums.append(func.sum(case((like, 1), else_=0)))
+                under = _starts(col, f"{c.PREFIX}{key_id}:")
+                sums.append(func.sum(case((under, 1), else_=0)))
         row = session.execute(select(*sums).select_from(raw)).one()
         values = [int(value or 0) for value in row]
         step = 1 + len(key_ids)
