@@ -1,5 +1,10 @@
 """The raw limit: the rows one issued invoice writes, inserted straight through the driver,
-one transaction per invoice, with the durability the product uses."""
+one transaction per invoice, with the durability the product uses.
+
+The product stores seller and buyer addresses, phones, banks and accounts encrypted
+(AES-256-GCM, a fresh nonce per value; docs/encryption.md). The raw writer does the same
+work: it opens the template's values with the data keys of the server's data directory
+and seals them again for every invoice, so both sides pay for encryption."""
 
 from __future__ import annotations
 
@@ -10,7 +15,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from fapiao.crypto import cipher as crypto
+from fapiao.crypto.fields import TABLES
 
 Row = dict[str, Any]
 SKIP = {"id", "invoice_id"}
@@ -24,6 +33,8 @@ class Template:
     lines: list[Row]
     events: list[Row]
     credit: Row  # taxpayer_id, month, amount_cents, limit_cents
+    # Fresh sealed values of the invoice's encrypted columns, made per invoice.
+    reseal: Callable[[], Row] | None = None
 
 
 @dataclass
@@ -45,9 +56,10 @@ def _strip(row: Row) -> Row:
     return {key: value for key, value in row.items() if key not in SKIP}
 
 
-def read_template(connection: Any, mark: str) -> Template:
+def read_template(connection: Any, mark: str, master: bytes | None = None) -> Template:
     """The first invoice in the database and its lines, outbox rows and credit row.
-    `mark` is the driver's placeholder ('?' or '%s')."""
+    `mark` is the driver's placeholder ('?' or '%s'). With the `master` key, the invoice's
+    encrypted values are sealed afresh for every invoice written (`Template.reseal`)."""
     cursor = connection.cursor()
     invoice = _rows(cursor, "SELECT * FROM invoices ORDER BY id LIMIT 1", ())[0]
     seller = (invoice["seller_id"],)
@@ -68,9 +80,43 @@ def read_template(connection: Any, mark: str) -> Template:
         "amount_cents": invoice["total_amount"],
         "limit_cents": taxpayer["credit_limit"],
     }
+    reseal = _resealer(connection, mark, invoice, master) if master is not None else None
     return Template(
-        _strip(invoice), [_strip(r) for r in lines], [_strip(r) for r in events], credit
+        _strip(invoice), [_strip(r) for r in lines], [_strip(r) for r in events], credit, reseal
     )
+
+
+ENCRYPTED = next(table for table in TABLES if table.name == "invoices")
+
+
+def _resealer(connection: Any, mark: str, invoice: Row, master: bytes) -> Callable[[], Row]:
+    """Seals the template's plaintexts again, as the product seals each new invoice's."""
+    cursor = connection.cursor()
+    keys = _rows(cursor, "SELECT id, purpose, cipher, wrapped FROM data_keys", ())
+    cursor.close()
+    ciphers = {
+        key["id"]: crypto.make_cipher(
+            key["cipher"],
+            crypto.unwrap_key(master, key["id"], key["purpose"], key["cipher"], key["wrapped"]),
+        )
+        for key in keys
+        if key["purpose"] == "field" and key["wrapped"]
+    }
+    plain: dict[str, tuple[int, str]] = {}
+    for name in ENCRYPTED.columns:
+        stored = invoice.get(name) or ""
+        if crypto.is_sealed(stored):
+            key_id = crypto.key_id_of(stored)
+            field_name = ENCRYPTED.field(name)
+            plain[name] = (key_id, crypto.open_value(ciphers[key_id], key_id, field_name, stored))
+
+    def reseal() -> Row:
+        return {
+            name: crypto.seal_value(ciphers[key_id], key_id, ENCRYPTED.field(name), text)
+            for name, (key_id, text) in plain.items()
+        }
+
+    return reseal
 
 
 def _insert_sql(table: str, columns: list[str], mark: str, extra: str = "") -> str:
@@ -98,7 +144,10 @@ class InvoiceWriter:
 
     def write(self, cursor: Any, number: str) -> None:
         old = self.t.invoice["number"]
-        cursor.execute(self.invoice_sql, tuple({**self.t.invoice, "number": number}.values()))
+        invoice = {**self.t.invoice, "number": number}
+        if self.t.reseal is not None:
+            invoice.update(self.t.reseal())
+        cursor.execute(self.invoice_sql, tuple(invoice.values()))
         invoice_id = cursor.fetchone()[0]
         for line in self.t.lines:
             cursor.execute(self.line_sql, (invoice_id, *line.values()))
@@ -205,14 +254,24 @@ def run_postgresql(template: Template, dsn: str, seconds: float, threads: int) -
             connection.close()
 
 
-def read_template_from(backend: str, dsn: str) -> Template:
+def master_key_of(data_dir: Path) -> bytes:
+    """The master key the server created in its data directory."""
+    from fapiao.settings import decode_master_key
+
+    return decode_master_key((data_dir / "master.key").read_text())
+
+
+def read_template_from(backend: str, dsn: str, data_dir: Path | None = None) -> Template:
+    """The template of the server run whose database is `dsn` (and whose data directory,
+    holding its master key, is `data_dir`)."""
+    master = master_key_of(data_dir) if data_dir is not None else None
     if backend == "sqlite":
         connection = sqlite_connect(dsn)
         try:
-            return read_template(connection, "?")
+            return read_template(connection, "?", master)
         finally:
             connection.close()
     import psycopg
 
     with psycopg.connect(dsn) as pg:
-        return read_template(pg, "%s")
+        return read_template(pg, "%s", master)

@@ -152,7 +152,7 @@ def bench_backend(backend: str, args: argparse.Namespace, versions: dict[str, st
                 console.print(f"  {result}")
                 http_runs.append(result)
                 if template is None:
-                    template = read_template_from(backend, target.raw_dsn)
+                    template = read_template_from(backend, target.raw_dsn, target.data_dir)
         target = databases.fresh()
         console.print(f"raw driver inserts, {args.seconds:.0f} s")
         raw = measure_raw(backend, target, template, args)

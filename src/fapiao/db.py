@@ -245,6 +245,15 @@ class Database:
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             WriterLock(lock_path) if settings.is_sqlite else contextlib.nullcontext()
         )
+        # Encrypted columns find this database's keys through its engines' dialects.
+        from fapiao.crypto.keyring import KeyRing
+
+        self.keyring = KeyRing(settings)
+        self.keyring.attach(
+            self.read_engine,
+            self.write_engine,
+            *(replica.engine for replica in self.replicas.replicas),
+        )
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,11 +28,18 @@ class BulkInsert:
 
     def __init__(self, table: Any) -> None:
         self.table = table.__table__ if hasattr(table, "__table__") else table
-        self._compiled: dict[tuple[str, tuple[str, ...]], tuple[str, list[Any]]] = {}
+        # Per dialect object, not per dialect name: the bind processors are bound to the
+        # dialect they were made for, and an encrypted column's processor uses the keys
+        # attached to that engine's dialect (several databases may share a process).
+        self._compiled: weakref.WeakKeyDictionary[
+            Any, dict[tuple[str, ...], tuple[str, list[Any]]]
+        ] = weakref.WeakKeyDictionary()
 
     def _prepare(self, dialect: Any, names: tuple[str, ...]) -> tuple[str, list[Any]]:
-        key = (dialect.name, names)
-        compiled = self._compiled.get(key)
+        by_names = self._compiled.get(dialect)
+        if by_names is None:
+            by_names = self._compiled.setdefault(dialect, {})
+        compiled = by_names.get(names)
         if compiled is None:
             marker = "?" if dialect.paramstyle == "qmark" else "%s"
             quote = dialect.identifier_preparer.quote
@@ -44,7 +52,7 @@ class BulkInsert:
             processors = [
                 column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
             ]
-            compiled = self._compiled[key] = (sql, processors)
+            compiled = by_names[names] = (sql, processors)
         return compiled
 
     def execute(self, connection: Any, rows: list[dict[str, Any]]) -> None:

@@ -5,6 +5,7 @@ from fapiao.accounts.security_models import RecoveryCode, UserSecurity
 from fapiao.accounts.tokenmodels import ApiToken, BrowserSession
 from fapiao.audit.models import AuditEntry, AuditHead
 from fapiao.certification.models import CertificationPeriod
+from fapiao.crypto.models import DataKey, EncryptionState
 from fapiao.db import Base
 from fapiao.invoices.models import (
     CreditUsage,
@@ -33,8 +34,10 @@ __all__ = [
     "BrowserSession",
     "CertificationPeriod",
     "CreditUsage",
+    "DataKey",
     "Delivery",
     "DeliveryAttempt",
+    "EncryptionState",
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import update
 
 from fapiao.accounts.apitokens import TokenCache
+from fapiao.crypto import service as encryption
 from fapiao.db import Database
 from fapiao.dbsql import insert_ignore
 from fapiao.invoices.models import NumberSequence
@@ -137,6 +138,8 @@ class Platform:
     def __post_init__(self) -> None:
         self.api_tokens = TokenCache(timedelta(seconds=self.settings.api_token_cache_seconds))
         self.secret = self.settings.resolved_secret_key()
+        # Data keys first: anything below may read or write encrypted columns.
+        encryption.start(self.database, self.clock.now())
         self.numbers = NumberAllocator(self.database, self.settings.number_block_size)
         self.writer = GroupCommit(self.database)
         self.signer = Signer.from_file(self.settings.signing_key_path)
@@ -161,4 +164,8 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     database = Database(settings)
     if not migrate.is_current(database):
         migrate.upgrade(database)
-    return Platform(settings=settings, database=database, clock=clock or SystemClock())
+    try:
+        return Platform(settings=settings, database=database, clock=clock or SystemClock())
+    except BaseException:
+        database.dispose()
+        raise

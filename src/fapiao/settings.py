@@ -3,6 +3,8 @@ environment. A bad value stops start-up with a message naming the setting."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import re
 import secrets
@@ -103,6 +105,12 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=180, ge=180, le=36500)
     # Longest time an API request's audit entry waits in memory before it is written.
     audit_flush_seconds: float = Field(default=0.5, gt=0, le=10)
+    # Encryption at rest (docs/encryption.md): the master key that wraps the data keys,
+    # base64 of 32 bytes, or a file holding it; by default master.key in the data dir.
+    master_key: str = ""
+    master_key_file: Path | None = None
+    field_cipher: str = "aes-256-gcm"
+    keys_batch_size: int = Field(default=1000, ge=1, le=100000)
 
     @field_validator("region")
     @classmethod
@@ -176,6 +184,20 @@ class Settings(BaseSettings):
         parse_networks(value)
         return value
 
+    @field_validator("master_key")
+    @classmethod
+    def _master_key(cls, value: str) -> str:
+        if value.strip():
+            decode_master_key(value)
+        return value.strip()
+
+    @field_validator("field_cipher")
+    @classmethod
+    def _field_cipher(cls, value: str) -> str:
+        if value not in FIELD_CIPHERS:
+            raise ValueError("must be one of " + ", ".join(FIELD_CIPHERS))
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _secret(cls, value: str) -> str:
@@ -246,6 +268,36 @@ class Settings(BaseSettings):
         """This server's receipt-signing key (created on first use)."""
         return self.signing_key_file or self.data_dir / "signing-key.pem"
 
+    @property
+    def master_key_path(self) -> Path:
+        """The master key file (created on first use) when FAPIAO_MASTER_KEY is not set."""
+        return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def master_key_setting(self) -> str:
+        """Where the master key comes from, for messages."""
+        if self.master_key:
+            return "FAPIAO_MASTER_KEY"
+        if self.master_key_file:
+            return f"FAPIAO_MASTER_KEY_FILE ({self.master_key_file})"
+        return f"the master key file {self.master_key_path} (FAPIAO_MASTER_KEY_FILE)"
+
+    def resolved_master_key(self) -> bytes:
+        """The 32-byte master key: the setting, else its file (created once in the data
+        dir, mode 0600, when no file was named)."""
+        if self.master_key:
+            return decode_master_key(self.master_key)
+        path = self.master_key_path
+        if not path.exists():
+            if self.master_key_file is not None:
+                raise SettingsError(f"FAPIAO_MASTER_KEY_FILE: {path} does not exist")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            create_once(path, base64.b64encode(secrets.token_bytes(32)) + b"\n")
+        try:
+            return decode_master_key(path.read_text())
+        except ValueError as exc:
+            raise SettingsError(f"{self.master_key_setting}: {exc}") from None
+
     def resolved_secret_key(self) -> str:
         """The signing secret: the setting, else a key file created once in the data dir."""
         if self.secret_key:
@@ -272,6 +324,20 @@ def _networks_cached(value: str) -> tuple[IPNetwork, ...]:
 def hide_password(text: str) -> str:
     """`text` with the password of every URL in it replaced by ***."""
     return _URL_PASSWORD.sub(r"\1***@", text)
+
+
+FIELD_CIPHERS = ("aes-256-gcm", "sm4-gcm", "sm4-ctr-hmac")
+
+
+def decode_master_key(text: str) -> bytes:
+    """32 bytes from their base64 text; ValueError saying what is wrong."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be the base64 of 32 random bytes") from None
+    if len(key) != 32:
+        raise ValueError(f"must be the base64 of 32 bytes, not {len(key)}")
+    return key
 
 
 def _split_urls(value: str) -> list[str]:

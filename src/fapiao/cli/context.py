@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import typer
 from rich.console import Console
 
@@ -42,7 +43,15 @@ class CliState:
 
     def platform(self) -> Platform:
         if self._platform is None:
-            self._platform = build_platform(self.settings())
+            try:
+                self._platform = build_platform(self.settings())
+            except SettingsError as exc:  # e.g. a master key that does not open the data keys
+                err_console.print(f"[red]{exc}[/red]")
+                raise typer.Exit(2) from None
+            # Connections and the writer thread end with the command, not at exit.
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:
+                ctx.find_root().call_on_close(self._platform.close)
         return self._platform
 
     @property

@@ -11,6 +11,7 @@ from fapiao.cli import (
     audit,
     db,
     demo,
+    keys,
     ledger,
     maintenance,
     reconcile,
@@ -55,6 +56,7 @@ app.add_typer(webhook.app, name="webhook")
 app.add_typer(maintenance.app, name="maintenance")
 app.add_typer(token.app, name="token")
 app.add_typer(audit.app, name="audit")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from fapiao.crypto import personal
+from fapiao.crypto.keyring import keyring_of
 from fapiao.dbsql import BulkInsert, insert_ignore, next_ids
 from fapiao.invoices import rows, service
 from fapiao.invoices.credit import CHARGE_CREDIT, credit_exceeded
@@ -160,9 +162,13 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
     # 4. The rows, one statement per table.
     accepted = sorted(buyer_ids)
     if accepted:
+        keyring = keyring_of(connection.dialect)
         invoice_rows = [
-            rows.invoice_row(
-                cache[("seller", jobs[i].prepared.seller_id)], jobs[i].prepared, jobs[i].number
+            personal.protect_row(
+                rows.invoice_row(
+                    cache[("seller", jobs[i].prepared.seller_id)], jobs[i].prepared, jobs[i].number
+                ),
+                keyring,
             )
             for i in accepted
         ]

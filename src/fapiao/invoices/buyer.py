@@ -20,6 +20,9 @@ class BuyerInput:
     account: str = ""
     email: str = ""
     natural_person: bool = False
+    # A natural person's ID number when `tax_id` holds its blind index (a red invoice
+    # copying its blue one's buyer); see crypto/personal.py.
+    id_number: str = ""
 
 
 _TAX_ID_HINTS = {

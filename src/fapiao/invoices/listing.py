@@ -10,6 +10,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
+from fapiao.crypto import personal
+from fapiao.crypto.keyring import keyring_of
 from fapiao.invoices.models import Invoice
 from fapiao.kit.errors import N_, FieldError, Forbidden, ValidationFailed
 
@@ -64,7 +66,11 @@ def list_invoices(
     else:
         query = query.where(Invoice.seller_id == actor.taxpayer_id)
         if filters.counterparty:
-            query = query.where(Invoice.buyer_tax_id == filters.counterparty)
+            # A natural person is stored under the blind index of the ID number.
+            keyring = keyring_of(session.get_bind().dialect)
+            query = query.where(
+                Invoice.buyer_tax_id.in_(personal.lookup_ids(filters.counterparty, keyring))
+            )
     if filters.date_from:
         query = query.where(Invoice.issue_date >= filters.date_from)
     if filters.date_to:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fapiao.crypto.types import Encrypted
 from fapiao.db import Base, BigId, Cents, DecimalText, UTCDateTime
 
 
@@ -39,16 +40,19 @@ class Invoice(Base):
     seller_id: Mapped[int] = mapped_column(ForeignKey("taxpayers.id"))
     seller_tax_id: Mapped[str] = mapped_column(String(20))
     seller_name: Mapped[str] = mapped_column(String(200))
-    seller_address: Mapped[str] = mapped_column(String(200), default="")
-    seller_phone: Mapped[str] = mapped_column(String(40), default="")
-    seller_bank: Mapped[str] = mapped_column(String(200), default="")
-    seller_account: Mapped[str] = mapped_column(String(60), default="")
+    seller_address: Mapped[str] = mapped_column(Encrypted("invoices.seller_address"), default="")
+    seller_phone: Mapped[str] = mapped_column(Encrypted("invoices.seller_phone"), default="")
+    seller_bank: Mapped[str] = mapped_column(Encrypted("invoices.seller_bank"), default="")
+    seller_account: Mapped[str] = mapped_column(Encrypted("invoices.seller_account"), default="")
+    # A natural person's ID number is kept only encrypted, in buyer_id_number; here it is
+    # replaced by its blind index (crypto/personal.py), which the buyer lookups match on.
     buyer_tax_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    buyer_id_number: Mapped[str] = mapped_column(Encrypted("invoices.buyer_id_number"), default="")
     buyer_name: Mapped[str] = mapped_column(String(200))
-    buyer_address: Mapped[str] = mapped_column(String(200), default="")
-    buyer_phone: Mapped[str] = mapped_column(String(40), default="")
-    buyer_bank: Mapped[str] = mapped_column(String(200), default="")
-    buyer_account: Mapped[str] = mapped_column(String(60), default="")
+    buyer_address: Mapped[str] = mapped_column(Encrypted("invoices.buyer_address"), default="")
+    buyer_phone: Mapped[str] = mapped_column(Encrypted("invoices.buyer_phone"), default="")
+    buyer_bank: Mapped[str] = mapped_column(Encrypted("invoices.buyer_bank"), default="")
+    buyer_account: Mapped[str] = mapped_column(Encrypted("invoices.buyer_account"), default="")
     buyer_email: Mapped[str] = mapped_column(String(254), default="")
     buyer_natural_person: Mapped[bool] = mapped_column(Boolean, default=False)
     issue_date: Mapped[date] = mapped_column(Date)

@@ -40,6 +40,8 @@ def invoice_row(seller: Seller, prepared: PreparedIssue, number: str) -> dict[st
         "buyer_account": buyer.account,
         "buyer_email": buyer.email,
         "buyer_natural_person": buyer.natural_person,
+        # Filled by crypto.personal.protect_row for natural persons.
+        "buyer_id_number": "",
         "issue_date": prepared.issue_date,
         "issued_at": prepared.issued_at,
         "total_amount": totals.amount,
@@ -114,6 +116,7 @@ def build_invoice(
         buyer_account=buyer.account,
         buyer_email=buyer.email,
         buyer_natural_person=buyer.natural_person,
+        buyer_id_number=buyer.id_number,
         issue_date=issue_date,
         issued_at=now,
         total_amount=totals.amount,

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from fapiao.crypto.personal import shown_buyer_id
 from fapiao.http.types import Amount, PositiveAmount, Quantity, Text, UnitPrice
 from fapiao.invoices import rules
 from fapiao.invoices.models import Invoice
@@ -171,7 +172,7 @@ def invoice_view(invoice: Invoice | SimpleNamespace) -> dict[str, Any]:
             "account": invoice.seller_account,
         },
         "buyer": {
-            "tax_id": invoice.buyer_tax_id,
+            "tax_id": shown_buyer_id(invoice),
             "name": invoice.buyer_name,
             "address": invoice.buyer_address,
             "phone": invoice.buyer_phone,

@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
+from fapiao.crypto import personal
+from fapiao.crypto.keyring import keyring_of
 from fapiao.invoices import batch, rows, rules
 from fapiao.invoices.buyer import BuyerInput, check_buyer
 from fapiao.invoices.credit import consume_credit
@@ -287,7 +289,9 @@ def write_issue(
             if earlier is None:
                 raise
             return Issued(earlier=earlier, receipt=ledger.receipt_of(session, earlier.number))
-    invoice_row = rows.invoice_row(seller, prepared, number)
+    invoice_row = personal.protect_row(
+        rows.invoice_row(seller, prepared, number), keyring_of(session.get_bind().dialect)
+    )
     line_rows = [rows.line_row(line) for line in prepared.lines]
     _insert_invoice(session, invoice_row, line_rows, buyer_id, now)
     consume_credit(session, seller, month_key(prepared.issue_date), prepared.totals.amount)

@@ -43,6 +43,8 @@ _COLUMNS = (
     _T.c.buyer_tax_id,
     type_coerce(_T.c.total_with_tax, BigInteger()),
     _T.c.status,
+    # Decrypted only where set: a natural person's ID, in place of its blind index.
+    _T.c.buyer_id_number,
 )
 
 
@@ -188,7 +190,9 @@ def _scan(work: _Comparison, chunk: Sequence[Any]) -> None:
     days, buyers, cents_of = listing.days, listing.buyers, listing.cents
     ordinals: dict[Any, int] = {}
     matched = 0
-    for number, day, buyer, cents, status in chunk:
+    for number, day, buyer, cents, status, id_number in chunk:
+        if id_number:
+            buyer = id_number
         ordinal = ordinals.get(day)
         if ordinal is None:
             ordinal = ordinals[day] = _ordinal(day)
@@ -223,7 +227,7 @@ def _look_up_the_rest(session: Session, seller_id: int, work: _Comparison) -> No
                 counts["platform_invoices"] += 1
                 counts["matched"] += 1
                 day = _ordinal(found[1])
-                work.differs(position, text, day, found[2], found[3], found[4])
+                work.differs(position, text, day, found[5] or found[2], found[3], found[4])
                 continue
             counts["missing_on_platform"] += 1
             if len(findings.missing_on_platform) < DETAIL_LIMIT:

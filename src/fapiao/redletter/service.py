@@ -236,6 +236,7 @@ def _issue_red(
             account=blue.buyer_account,
             email=blue.buyer_email,
             natural_person=blue.buyer_natural_person,
+            id_number=blue.buyer_id_number,
         ),
         lines=[],
         prices_include_tax=blue.prices_include_tax,

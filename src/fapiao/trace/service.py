@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from fapiao.accounts.service import Actor
+from fapiao.crypto.personal import shown_buyer_id
 from fapiao.db import Database
 from fapiao.invoices.models import Invoice
 from fapiao.invoices.service import can_see
@@ -209,7 +210,8 @@ def _visible_case(
     settings: Settings,
     expected_buyer: str | None,
 ) -> Diagnosis:
-    params: dict[str, Any] = {"number": invoice.number, "buyer_tax_id": invoice.buyer_tax_id}
+    buyer_id = shown_buyer_id(invoice)
+    params: dict[str, Any] = {"number": invoice.number, "buyer_tax_id": buyer_id}
     is_seller = actor.is_officer or invoice.seller_id == actor.taxpayer_id
     if invoice.status == "voided":
         return Diagnosis(
@@ -226,7 +228,7 @@ def _visible_case(
             N_("Its amount is cancelled; the red invoices are in your lists too."),
             {**params, "reds": ", ".join(reds)},
         )
-    if is_seller and expected_buyer and expected_buyer != invoice.buyer_tax_id:
+    if is_seller and expected_buyer and expected_buyer != buyer_id:
         return Diagnosis(
             "WRONG_BUYER_TAX_ID",
             N_("Invoice {number} was issued to buyer tax ID {buyer_tax_id}, not {expected}."),

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from fapiao.crypto.personal import shown_buyer_id
 from fapiao.http.deps import PlatformDep, ReadAfter
 from fapiao.http.openapi import PUBLIC_PROBLEMS, RATE_LIMITED
 from fapiao.http.problems import locale_of
@@ -62,7 +63,7 @@ def public_view(invoice: Invoice) -> dict[str, Any]:
         "medium": invoice.medium,
         "issue_date": invoice.issue_date.isoformat(),
         "seller": {"tax_id": invoice.seller_tax_id, "name": invoice.seller_name},
-        "buyer": {"tax_id": invoice.buyer_tax_id, "name": invoice.buyer_name},
+        "buyer": {"tax_id": shown_buyer_id(invoice), "name": invoice.buyer_name},
         "lines": [
             {
                 "display_name": rules.display_name(line.short_name, line.name),
