@@ -15,13 +15,12 @@ import socket
 import threading
 import time
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from fapiao.platform import Platform
 from fapiao.settings import Settings
 
 RESTART_DELAY_SECONDS = 1.0
-# A process that dies this soon after starting (port taken, bad setting) is not restarted.
-EARLY_EXIT_SECONDS = 5.0
 
 
 class ServerFailed(Exception):
@@ -72,8 +71,10 @@ def serve_one(
     access_log: bool,
     reuse_port: bool = False,
     platform: Platform | None = None,
+    ready: Any = None,
 ) -> None:
-    """One server process: the app over its own Platform, until stopped."""
+    """One server process: the app over its own Platform, until stopped. `ready` (an
+    Event of the supervisor) is set once the port is bound."""
     import uvicorn
 
     if reuse_port:  # a child of `supervise`: go when the supervisor goes, even on SIGKILL
@@ -88,6 +89,8 @@ def serve_one(
     target = (settings.access_log if settings.access_log is not None else "-") if access_log else ""
     application = create_app(platform=platform, embedded_worker=jobs, access_log=target)
     sock = listening_socket(host, port, reuse_port=reuse_port)
+    if ready is not None:
+        ready.set()
     config = uvicorn.Config(application, access_log=False, log_level="info")
     server = uvicorn.Server(config)
     tune_garbage_collector()
@@ -98,9 +101,10 @@ def serve_one(
         platform.close()
 
 
-def run_jobs(settings: Settings) -> None:
+def run_jobs(settings: Settings, ready: Any = None) -> None:
     """The job process of `supervise`: the webhook and mail relay and the scheduled jobs,
-    on a Platform of its own, until SIGTERM (or the supervisor's death)."""
+    on a Platform of its own, until SIGTERM (or the supervisor's death). `ready` is set
+    once its Platform stands."""
     _die_with_parent()
     from fapiao.platform import build_platform
     from fapiao.worker import create_worker
@@ -110,6 +114,8 @@ def run_jobs(settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
     platform = build_platform(settings)
     worker = create_worker(platform)
+    if ready is not None:
+        ready.set()
     tune_garbage_collector()
     worker.start()
     try:
@@ -129,18 +135,28 @@ def supervise(
     context = multiprocessing.get_context("spawn")
     stopping = threading.Event()
 
-    started: dict[int, float] = {}
+    # Set by a child once it has started (bound its port, built its Platform). A child
+    # that dies before that failed at start-up, however slow the start was, and is not
+    # restarted: it would fail again (a port in use, a bad setting).
+    ready: dict[int, Any] = {}
     job_index = workers  # the job process comes after the servers
 
     def start(index: int) -> BaseProcess:
-        started[index] = time.monotonic()
+        ready[index] = context.Event()
         if index == job_index:
-            process = context.Process(target=run_jobs, args=(settings,), name="fapiao-jobs")
+            process = context.Process(
+                target=run_jobs, args=(settings, ready[index]), name="fapiao-jobs"
+            )
         else:
             process = context.Process(
                 target=serve_one,
                 args=(settings, host, port),
-                kwargs={"jobs": False, "access_log": access_log, "reuse_port": True},
+                kwargs={
+                    "jobs": False,
+                    "access_log": access_log,
+                    "reuse_port": True,
+                    "ready": ready[index],
+                },
                 name=f"fapiao-server-{index}",
             )
         process.start()
@@ -155,7 +171,7 @@ def supervise(
         while not stopping.wait(0.5):
             for index, process in enumerate(children):
                 if not process.is_alive():
-                    if time.monotonic() - started[index] < EARLY_EXIT_SECONDS:
+                    if not ready[index].is_set():
                         what = "job process" if index == job_index else f"server process {index}"
                         raise ServerFailed(f"{what} exited at start-up ({process.exitcode})")
                     what = "job process" if index == job_index else f"server process {index}"
