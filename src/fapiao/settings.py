@@ -228,7 +228,7 @@ class Settings(BaseSettings):
     def __repr_args__(self) -> Any:
         # repr() and str() of the settings end up in logs and tracebacks: no secrets.
         for name, value in super().__repr_args__():
-            if name == "secret_key" and value:
+            if name in ("secret_key", "master_key") and value:
                 yield name, "**********"
             elif name in _URL_FIELDS and isinstance(value, str):
                 yield name, hide_password(value)

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from conftest import SELLER_ID, World, invoice_body
 from fapiao.cli.main import app
+from fapiao.crypto import keyring as keyring_module
 from fapiao.crypto import service as keys
 from fapiao.crypto import sweep
 from fapiao.crypto.cipher import SM4_GCM, unavailable_reason
@@ -136,6 +137,13 @@ def test_master_key_rotation(world: World, clock: FixedClock) -> None:
             assert seller is not None and seller.account == "0200001234567890123"
     finally:
         reopened.close()
+    # A server that was running goes on: when it reads the data keys again (every
+    # REFRESH_SECONDS) it takes the new master key from its file.
+    keyring = world.platform.database.keyring
+    keyring._loaded_at -= keyring_module.REFRESH_SECONDS + 1
+    answer = world.client.get(f"/api/v1/taxpayers/{SELLER_ID}", headers=world.as_("seller"))
+    assert answer.status_code == 200 and answer.json()["account"] == "0200001234567890123"
+    assert keyring._master == base64.b64decode(new_master.strip())
     # The old master key no longer opens anything, and start-up says which setting.
     stale = settings.model_copy(update={"master_key": old_master.strip()})
     with pytest.raises(SettingsError, match="FAPIAO_MASTER_KEY does not open data key"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pyotp
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from conftest import PASSWORD, World, invoice_body
 from fapiao.accounts import passwords
 from fapiao.accounts.models import User
+from fapiao.cli import twofactor
 from fapiao.kit.clock import FixedClock
 
 NEW = "plum-orchard-77"
@@ -128,8 +130,9 @@ def test_change_without_a_token_needs_the_username(world: World) -> None:
         "/api/v1/me/password",
         json={**body, "username": "seller", "current_password": "not-the-one-1"},
     )
-    # An unknown user is answered exactly like a wrong password.
-    assert unknown.status_code == wrong.status_code == 422
+    # Without a token this is a sign-in: an unknown user is answered exactly like a
+    # wrong password.
+    assert unknown.status_code == wrong.status_code == 401
     assert unknown.json() == wrong.json()
     ok = world.client.post("/api/v1/me/password", json={**body, "username": "seller"})
     assert ok.status_code == 200
@@ -226,3 +229,77 @@ def test_a_hash_with_old_parameters_is_renewed_at_sign_in(
 def _hash_of(world: World, username: str) -> str:
     with world.platform.database.transaction(write=False) as session:
         return str(session.scalar(select(User.password_hash).where(User.username == username)))
+
+
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def _enrol(world: World, username: str) -> None:
+    with world.platform.database.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        twofactor.enrol(session, user, SECRET, world.platform.clock.now())
+
+
+def test_a_change_without_a_token_asks_for_the_second_factor(world: World) -> None:
+    """The route must not be a way round signing in: the one-time code is needed too."""
+    _enrol(world, "seller_admin")
+    body = {"username": "seller_admin", "current_password": PASSWORD, "new_password": NEW}
+    without = world.client.post("/api/v1/me/password", json=body)
+    assert without.status_code == 401 and without.json()["code"] == "TOTP_REQUIRED"
+    code = pyotp.TOTP(SECRET).at(world.platform.clock.now())
+    changed = world.client.post("/api/v1/me/password", json={**body, "totp": code})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["scope"] == "full"
+
+
+def test_a_required_role_without_a_second_factor_gets_only_an_enrolment_token(
+    world: World,
+) -> None:
+    body = {"username": "seller_admin", "current_password": PASSWORD, "new_password": NEW}
+    changed = world.client.post("/api/v1/me/password", json=body)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["scope"] == "totp_enrolment"
+    users = world.client.get("/api/v1/users", headers=bearer(changed.json()["access_token"]))
+    assert users.status_code == 403 and users.json()["code"] == "TOTP_ENROLMENT_REQUIRED"
+
+
+def test_wrong_current_passwords_count_towards_the_lock(world: World) -> None:
+    """With a token or without, guessing the current password locks the account."""
+    settings = world.platform.settings
+    settings.rate_login_per_ip = settings.rate_login_per_account = "0"
+    wrong = {"current_password": "not-the-one-1", "new_password": NEW}
+    for _ in range(3):
+        answer = world.client.post("/api/v1/me/password", json=wrong, headers=world.as_("seller"))
+        assert answer.status_code == 422
+    for _ in range(2):
+        answer = world.client.post("/api/v1/me/password", json={**wrong, "username": "seller"})
+        assert answer.status_code == 401
+    # Five failures: locked, so even the right password no longer changes it.
+    right = {"username": "seller", "current_password": PASSWORD, "new_password": NEW}
+    locked = world.client.post("/api/v1/me/password", json=right)
+    assert locked.status_code == 401 and locked.json()["code"] == "INVALID_CREDENTIALS"
+    assert login(world, "seller", PASSWORD).json()["code"] == "INVALID_CREDENTIALS"
+
+
+def test_a_reset_ends_the_users_browser_sessions(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(world.platform.settings, "cookie_secure", False)
+    world.client.cookies.clear()
+    signed = world.client.post(
+        "/api/v1/auth/session", data={"username": "seller", "password": PASSWORD}
+    )
+    assert signed.status_code == 200, signed.text
+    assert world.client.get("/api/v1/auth/session").status_code == 200
+    cookies = dict(world.client.cookies)
+    world.client.cookies.clear()
+    reset = world.client.post(
+        "/api/v1/users/seller/password",
+        json={"new_password": "temporary-pass-5"},
+        headers=world.as_("seller_admin"),
+    )
+    assert reset.status_code == 200, reset.text
+    world.client.cookies.update(cookies)
+    assert world.client.get("/api/v1/auth/session").status_code == 401
+    world.client.cookies.clear()

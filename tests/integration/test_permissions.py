@@ -25,8 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pyotp
+from sqlalchemy import select
 
 from conftest import OTHER_ID, PASSWORD, SELLER_ID, World, invoice_body, make_user
+from fapiao.accounts import service as accounts
+from fapiao.accounts.models import User
 from fapiao.app import create_app
 from fapiao.maintenance import service as maintenance
 from fapiao.settings import Settings
@@ -199,8 +202,20 @@ NEW_PASSWORD = "Lantern-Orchard-2026"
 
 
 def _carry_on_with_new_token(world: World, caller: str, response: Response) -> None:
-    if caller != "anonymous" and response.is_success:
-        world.headers[caller] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    if caller == "anonymous" or not response.is_success:
+        return
+    token = response.json()["access_token"]
+    if response.json()["scope"] != "full":
+        # Admins and officers without a second factor get an enrolment-only token; like
+        # the world fixture, give the caller a full one for the rest of the table.
+        platform = world.platform
+        with platform.database.transaction(write=False) as session:
+            user = session.scalar(select(User).where(User.username == caller))
+            assert user is not None
+            token = accounts.issue_token(
+                user, platform.secret, platform.clock.now(), timedelta(days=1)
+            )
+    world.headers[caller] = {"Authorization": f"Bearer {token}"}
 
 
 # The second-factor secret each caller enrolled with POST /api/v1/me/totp.

@@ -3,6 +3,7 @@ the password, the bearer token, a webhook secret and the SMTP password."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import socket
 
@@ -10,7 +11,7 @@ import pytest
 
 from conftest import PASSWORD, World, invoice_body
 from fapiao.mail.relay import MailSender
-from fapiao.settings import SettingsError, load_settings
+from fapiao.settings import Settings, SettingsError, load_settings
 from fapiao.webhooks.relay import Relay
 
 WEBHOOK_SECRET = "whsec-Qm9vLWJhci1iYXotcXV4LTQy"
@@ -102,3 +103,9 @@ def test_no_secret_in_any_log_record(world: World, caplog: pytest.LogCaptureFixt
         assert secret not in text, secret
     shown = repr(world.platform.settings)
     assert "smtp_url='smtp://fapiao:***@127.0.0.1" in shown and "secret_key='**********'" in shown
+
+
+def test_the_master_key_is_hidden_in_the_settings_repr() -> None:
+    master = base64.b64encode(b"m" * 32).decode()
+    shown = repr(Settings(master_key=master, secret_key=SECRET_KEY))
+    assert master not in shown and "master_key='**********'" in shown

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from fapiao.accounts.models import TAXPAYER_ROLES, User
 from fapiao.accounts.passwords import PasswordPolicy, check_new_password, check_password
 from fapiao.accounts.service import _DUMMY_HASH
+from fapiao.accounts.tokenmodels import BrowserSession
 from fapiao.kit.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from fapiao.taxpayers.models import Taxpayer
 
@@ -118,8 +119,9 @@ def store_password(
     must_change: bool,
     expected_hash: str | None = None,
 ) -> None:
-    """Set a new password hash and end every token issued before it. With
-    `expected_hash`, only if the password did not change meanwhile (else 409)."""
+    """Set a new password hash and end every token issued before it and every browser
+    session of the user. With `expected_hash`, only if the password did not change
+    meanwhile (else 409)."""
     statement = (
         update(User)
         .where(User.id == user_id)
@@ -137,6 +139,12 @@ def store_password(
             "PASSWORD_CHANGED_MEANWHILE",
             N_("The password was changed at the same time; sign in and try again."),
         )
+    # A stolen session must not outlive the password it was opened with.
+    session.execute(
+        update(BrowserSession)
+        .where(BrowserSession.user_id == user_id, BrowserSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
 
 
 def rehash(session: Session, user_id: int, old_hash: str, new_hash: str) -> None:

@@ -83,7 +83,19 @@ class KeyRing:
         self._install(rows)
 
     def _install(self, rows: Any) -> None:
-        master = self.master()
+        rows = list(rows)
+        try:
+            self._install_with(self.master(), rows)
+        except SettingsError:
+            # `fapiao keys rotate --master` re-wraps the data keys under a new master key
+            # and replaces the key file: read it again before giving up.
+            fresh = self.settings.resolved_master_key()
+            if fresh == self._master:
+                raise
+            self._master = fresh
+            self._install_with(fresh, rows)
+
+    def _install_with(self, master: bytes, rows: list[Any]) -> None:
         ciphers: dict[int, c.FieldCipher] = {}
         current: int | None = None
         index_key: bytes | None = None
@@ -120,9 +132,9 @@ class KeyRing:
         if time.monotonic() - self._loaded_at >= REFRESH_SECONDS and self._engine is not None:
             try:
                 self.refresh()
-            except SettingsError:
-                raise
             except Exception as exc:  # keep the keys we have; try again next time
+                # (a master key rotated elsewhere changes no data key: the ones loaded
+                # still open every value)
                 log.warning("could not refresh the data keys: %s", exc)
                 self._loaded_at = time.monotonic()
         return self._loaded
