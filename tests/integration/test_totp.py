@@ -104,6 +104,19 @@ def test_wrong_codes_count_towards_the_lock(world: World) -> None:
     assert login(world, "seller", totp=code(world, secret)).status_code == 200
 
 
+def test_guessing_codes_for_new_recovery_codes_locks_the_account(world: World) -> None:
+    """A signed-in thief cannot guess the code here to get recovery codes of their own."""
+    secret, _ = enrol(world, world.as_("seller"))
+    for _ in range(5):
+        guess = world.client.post(
+            "/api/v1/me/totp/recovery-codes", json={"code": "000000"}, headers=world.as_("seller")
+        )
+        assert guess.status_code == 422
+        assert guess.json()["errors"][0]["code"] == "TOTP_INVALID"
+    locked = login(world, "seller", totp=code(world, secret))
+    assert locked.status_code == 401 and locked.json()["code"] == "INVALID_CREDENTIALS"
+
+
 def test_a_recovery_code_works_once(world: World) -> None:
     _, recovery = enrol(world, world.as_("seller"))
     first = login(world, "seller", totp=recovery[0].lower())

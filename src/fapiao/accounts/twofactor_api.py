@@ -114,15 +114,31 @@ def confirm_totp(
 def regenerate_recovery_codes(
     platform: PlatformDep, actor: ActorDep, request: Request, body: CodeIn
 ) -> RecoveryCodesOut:
-    """Ten new recovery codes (the earlier ones stop working), given a current code."""
-    with platform.database.transaction() as session:
-        codes = twofactor.regenerate_recovery_codes(
-            session,
-            _user(session, actor),
-            body.code,
-            origin=origin_of(request),
-            now=platform.clock.now(),
-        )
+    """Ten new recovery codes (the earlier ones stop working), given a current code. A
+    wrong code counts as a failed sign-in, so codes cannot be guessed here either."""
+    origin = origin_of(request)
+    try:
+        with platform.database.transaction() as session:
+            codes = twofactor.regenerate_recovery_codes(
+                session,
+                _user(session, actor),
+                body.code,
+                origin=origin,
+                now=platform.clock.now(),
+            )
+    except FapiaoError as refused:
+        if any(error.code == "TOTP_INVALID" for error in refused.errors):
+            with platform.database.transaction() as session:
+                record_failure(
+                    session,
+                    actor.username,
+                    reason="totp",
+                    origin=origin,
+                    now=platform.clock.now(),
+                    max_failures=platform.settings.login_max_failures,
+                    lock_for=timedelta(minutes=platform.settings.login_lock_minutes),
+                )
+        raise
     return RecoveryCodesOut(recovery_codes=codes)
 
 
