@@ -112,7 +112,12 @@ def create_app(
     # A refused write is answered before its body is read.
     app.add_middleware(MaintenanceGate, state=platform.maintenance, clock=platform.clock)
     # Outermost: every request gets an id and an access-log line.
-    app.add_middleware(RequestContext, clock=platform.clock, access_log=logging_access)
+    app.add_middleware(
+        RequestContext,
+        clock=platform.clock,
+        access_log=logging_access,
+        trusted_proxies=platform.settings.trusted_proxy_networks,
+    )
     for router in (
         auth_router,
         twofactor_router,

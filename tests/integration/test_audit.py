@@ -23,6 +23,7 @@ from fapiao.audit.buffer import AuditBuffer
 from fapiao.audit.models import AuditEntry
 from fapiao.cli.context import CliState
 from fapiao.cli.main import app as cli_app
+from fapiao.db import Database
 from fapiao.http.deps import ActorDep
 from fapiao.platform import Platform
 from fapiao.worker import Worker
@@ -481,3 +482,24 @@ def test_access_log_lines_hold_no_secrets(platform: Platform, tmp_path: Path) ->
     assert (token["path"], token["user_id"]) == ("/api/v1/auth/token", None)
     for secret in ("sekrit", "c00kie", PASSWORD, "Bearer", headers["Authorization"][7:]):
         assert secret not in text_
+
+
+def test_sign_ins_through_a_trusted_proxy_name_the_client(world: World) -> None:
+    """Behind a reverse proxy, the audit log names the client, not the proxy."""
+    settings = world.platform.settings.model_copy(update={"trusted_proxies": "10.0.0.0/8"})
+    platform = Platform(settings=settings, database=Database(settings), clock=world.platform.clock)
+    try:
+        client = TestClient(create_app(platform=platform), client=("10.1.2.3", 40000))
+        signed = client.post(
+            "/api/v1/auth/token",
+            data={"username": "seller", "password": PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.21"},
+        )
+        assert signed.status_code == 200, signed.text
+        with platform.database.transaction(write=False) as session:
+            ips = session.scalars(
+                select(AuditEntry.ip).where(AuditEntry.action == "auth.login")
+            ).all()
+        assert list(ips) == ["203.0.113.21"]
+    finally:
+        platform.close()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from fapiao.accounts.models import User
+from fapiao.audit import context as audit_context
 from fapiao.audit import service as audit
 
 log = logging.getLogger("fapiao.security")
@@ -58,8 +59,9 @@ class Origin:
 
 def origin_of(request: Request) -> Origin:
     """The client address and user agent of a request."""
+    serving = audit_context.current()  # the client's address through trusted proxies
     return Origin(
-        ip=request.client.host if request.client else None,
+        ip=serving.ip if serving is not None else request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
     )
 

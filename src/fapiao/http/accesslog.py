@@ -22,6 +22,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fapiao.audit import context
+from fapiao.http.clientip import IPNetwork, client_ip
 from fapiao.kit.clock import Clock
 
 ACCESS = logging.getLogger("fapiao.access")
@@ -54,10 +55,17 @@ def configure_access_log(target: str) -> bool:
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, clock: Clock, access_log: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        clock: Clock,
+        access_log: bool,
+        trusted_proxies: tuple[IPNetwork, ...] = (),
+    ) -> None:
         self.app = app
         self.clock = clock
         self.access_log = access_log
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,16 +74,20 @@ class RequestContext:
         started = time.perf_counter()
         user_agent = None
         request_id = None
+        forwarded: list[str] = []
         for name, value in scope.get("headers") or ():
-            if name == b"user-agent":
+            if name == b"x-forwarded-for":
+                forwarded.append(value.decode("latin-1"))
+            elif name == b"user-agent":
                 user_agent = value.decode("latin-1")[:300]
             elif name == REQUEST_ID_HEADER and _VALID_ID.match(value):
                 request_id = value.decode("ascii")
         request_id = request_id or uuid.uuid4().hex
         client = scope.get("client")
-        info = context.RequestInfo(
-            request_id=request_id, ip=client[0] if client else None, user_agent=user_agent
-        )
+        # Behind a trusted reverse proxy, the address it was asked by (as the rate limits
+        # see it), so audit entries and access lines name the client, not the proxy.
+        ip = client_ip(client[0] if client else None, forwarded, self.trusted_proxies)
+        info = context.RequestInfo(request_id=request_id, ip=ip or None, user_agent=user_agent)
         status = 500
         raw_id = request_id.encode()
 
