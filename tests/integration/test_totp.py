@@ -9,7 +9,7 @@ import zlib
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from conftest import PASSWORD, World
 from fapiao.accounts import totp
@@ -260,3 +260,12 @@ def test_the_qr_code_is_a_valid_png_and_svg(world: World) -> None:
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
     assert int(svg.attrib["width"]) == int(svg.attrib["height"]) >= 100
     assert svg.find("{http://www.w3.org/2000/svg}path") is not None
+
+
+def test_the_secret_is_stored_encrypted(world: World) -> None:
+    secret, _ = enrol(world, world.as_("seller"))
+    with world.platform.database.transaction(write=False) as session:
+        stored = session.execute(text("SELECT totp_secret FROM user_security")).scalars().all()
+    assert len(stored) == 1 and stored[0].startswith("e1:") and secret not in stored[0]
+    # …and still opens for signing in.
+    assert login(world, "seller", totp=code(world, secret)).status_code == 200

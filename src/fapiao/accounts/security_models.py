@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fapiao.crypto.types import Encrypted
 from fapiao.db import Base, BigId, UTCDateTime
 
 
@@ -18,12 +19,16 @@ class UserSecurity(Base):
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), primary_key=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The active TOTP secret (base32). A plain string column so it can be encrypted at
-    # rest like the other sensitive fields.
-    totp_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The active TOTP secret (base32), encrypted at rest like the other sensitive fields
+    # (a sealed value is about 90 characters).
+    totp_secret: Mapped[str | None] = mapped_column(
+        Encrypted("user_security.totp_secret"), nullable=True
+    )
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # A secret handed out by POST /me/totp and not yet confirmed with a code.
-    totp_pending_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    totp_pending_secret: Mapped[str | None] = mapped_column(
+        Encrypted("user_security.totp_pending_secret"), nullable=True
+    )
     # The last 30-second time step a code was accepted for: a code is good once.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 

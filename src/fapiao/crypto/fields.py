@@ -9,6 +9,7 @@ from dataclasses import dataclass
 class Table:
     name: str
     columns: tuple[str, ...]
+    key: str = "id"  # the primary key the sweeps walk in order
 
     def field(self, column: str) -> str:
         return f"{self.name}.{column}"
@@ -30,4 +31,6 @@ TABLES = (
             "buyer_id_number",
         ),
     ),
+    # Second-factor secrets: whoever reads them can make every user's one-time codes.
+    Table("user_security", ("totp_secret", "totp_pending_secret"), key="user_id"),
 )

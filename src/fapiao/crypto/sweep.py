@@ -25,7 +25,7 @@ Progress = Callable[[int], None]
 
 def _raw(spec: Table) -> Any:
     """The table with its encrypted columns as plain text (no sealing on the way)."""
-    return table(spec.name, column("id"), *(column(name, Text) for name in spec.columns))
+    return table(spec.name, column(spec.key), *(column(name, Text) for name in spec.columns))
 
 
 def _starts(col: Any, prefix: str) -> Any:
@@ -77,14 +77,14 @@ def sweep(
             with database.transaction() as session:
                 rows = session.execute(
                     select(raw)
-                    .where(raw.c.id > last, _pending(raw, spec, match))
-                    .order_by(raw.c.id)
+                    .where(raw.c[spec.key] > last, _pending(raw, spec, match))
+                    .order_by(raw.c[spec.key])
                     .limit(batch)
                 ).all()
                 if not rows:
                     break
                 _rewrite(session, keyring, spec, raw, rows, target, match)
-            last = rows[-1].id
+            last = getattr(rows[-1], spec.key)
             done += len(rows)
             batches += 1
             if progress is not None:
@@ -110,12 +110,16 @@ def _rewrite(
                 continue
             plaintext = keyring.decrypt(field, old)
             changes.append(
-                {"row_id": row.id, "old": old, "new": keyring.encrypt(field, plaintext, target)}
+                {
+                    "row_id": getattr(row, spec.key),
+                    "old": old,
+                    "new": keyring.encrypt(field, plaintext, target),
+                }
             )
         if changes:
             statement = (
                 update(raw)
-                .where(raw.c.id == bindparam("row_id"), raw.c[name] == bindparam("old"))
+                .where(raw.c[spec.key] == bindparam("row_id"), raw.c[name] == bindparam("old"))
                 .values({name: bindparam("new")})
             )
             session.connection().execute(statement, changes)
