@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from fapiao.crypto import sweep
 from fapiao.crypto.cipher import SM4_GCM, unavailable_reason
 from fapiao.db import Database
 from fapiao.kit.clock import FixedClock
+from fapiao.kit.errors import Conflict
 from fapiao.platform import Platform, build_platform
 from fapiao.settings import Settings, SettingsError
 from fapiao.taxpayers import service as taxpayers
@@ -211,3 +213,22 @@ def test_sm4_field_cipher_round_trip(world: World, clock: FixedClock) -> None:
             assert old is not None and old.account == "0200001234567890123"  # AES, still read
     finally:
         sm4.close()
+
+
+def test_a_key_is_not_retired_while_servers_may_still_use_it(world: World) -> None:
+    """Servers read the data keys again every REFRESH_SECONDS; until then the old key may
+    still seal new values, so retiring it at once could lose them."""
+    _issue(world, 2)
+    platform = world.platform
+    database = platform.database
+    clock = platform.clock
+    assert isinstance(clock, FixedClock)
+    (old,) = _key_ids(platform)
+    target, _ = keys.begin_rotation(database, clock.now())
+    sweep.sweep(database, database.keyring, target, batch=100)
+    with pytest.raises(Conflict) as refused:
+        keys.retire(database, old, clock.now())
+    assert refused.value.code == "DATA_KEY_TOO_NEW"
+    clock.advance(timedelta(seconds=keyring_module.REFRESH_SECONDS + 1))
+    keys.retire(database, old, clock.now())
+    assert _key_ids(platform) == {target}

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fapiao.crypto import cipher as c
 from fapiao.crypto import sweep
-from fapiao.crypto.keyring import FIELD, KeyRing
+from fapiao.crypto.keyring import FIELD, REFRESH_SECONDS, KeyRing
 from fapiao.crypto.models import DataKey, EncryptionState
 from fapiao.kit.errors import N_, Conflict, NotFound
 from fapiao.kit.files import create_once
@@ -165,6 +165,23 @@ def retire(database: Any, key_id: int, now: datetime) -> None:
                 "DATA_KEY_CURRENT",
                 N_("Data key {id} encrypts new values; rotate to a new key first."),
                 params={"id": key_id},
+            )
+        # Servers read the data keys again every REFRESH_SECONDS: until then some may still
+        # encrypt under this key, so values could appear after the count below.
+        newest = session.scalar(
+            select(func.max(DataKey.created_at)).where(
+                DataKey.purpose == FIELD, DataKey.id > key_id
+            )
+        )
+        wait = REFRESH_SECONDS - (now - newest).total_seconds() if newest else 0.0
+        if wait > 0:
+            raise Conflict(
+                "DATA_KEY_TOO_NEW",
+                N_(
+                    "Servers may still encrypt under data key {id} for {seconds} s; run "
+                    "fapiao keys rotate again after that, then retire it."
+                ),
+                params={"id": key_id, "seconds": int(wait) + 1},
             )
         values = sweep.usage(session, [key_id]).by_key[key_id]
         if values:
