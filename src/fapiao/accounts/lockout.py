@@ -6,6 +6,7 @@ row anywhere."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -101,6 +102,22 @@ def record_failure(
             detail={"failures": state.failed_logins, "until": state.locked_until.isoformat()},
         )
     session.flush()
+
+
+def count_failure(
+    session: Session, settings: Any, username: str, *, reason: str, origin: Origin, now: datetime
+) -> None:
+    """`record_failure` with the lock of the settings (FAPIAO_LOGIN_MAX_FAILURES,
+    FAPIAO_LOGIN_LOCK_MINUTES): for every route that tests a password or a code."""
+    record_failure(
+        session,
+        username,
+        reason=reason,
+        origin=origin,
+        now=now,
+        max_failures=settings.login_max_failures,
+        lock_for=timedelta(minutes=settings.login_lock_minutes),
+    )
 
 
 def reset_failures(state: UserSecurity) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from fapiao.accounts import management, passwords, service
 from fapiao.accounts.enrolment_token import TTL as ENROLMENT_TTL
 from fapiao.accounts.enrolment_token import issue_enrolment_token
-from fapiao.accounts.lockout import is_locked, record_failure, reset_failures
+from fapiao.accounts.lockout import count_failure, is_locked, reset_failures
 from fapiao.accounts.models import User
 from fapiao.accounts.security import LOGIN_FAILURE, LOGIN_SUCCESS, Origin, security_event
 from fapiao.accounts.security_models import UserSecurity
@@ -113,15 +113,7 @@ def _decide(
     now = platform.clock.now()
 
     def failed(reason: str, error: FapiaoError) -> FapiaoError:
-        record_failure(
-            session,
-            username,
-            reason=reason,
-            origin=origin,
-            now=now,
-            max_failures=settings.login_max_failures,
-            lock_for=timedelta(minutes=settings.login_lock_minutes),
-        )
+        count_failure(session, settings, username, reason=reason, origin=origin, now=now)
         return error
 
     # Read again under the write lock: the user may have changed since the hash check.

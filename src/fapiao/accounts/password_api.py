@@ -12,7 +12,7 @@ from fapiao.accounts import login, management, passwords, sessions, twofactor
 from fapiao.accounts.api import Token
 from fapiao.accounts.enrolment_token import TTL as ENROLMENT_TTL
 from fapiao.accounts.enrolment_token import issue_enrolment_token
-from fapiao.accounts.lockout import record_failure
+from fapiao.accounts.lockout import count_failure
 from fapiao.accounts.models import User
 from fapiao.accounts.security import PASSWORD_CHANGED, Origin, origin_of, security_event
 from fapiao.accounts.service import Actor, issue_token
@@ -130,14 +130,12 @@ def _sign_in_to_change(platform: Platform, body: PasswordChange, origin: Origin)
 
 def _count_failure(platform: Platform, username: str, origin: Origin) -> None:
     """A wrong current password with a token counts towards the lock like a sign-in."""
-    settings = platform.settings
     with platform.database.transaction() as session:
-        record_failure(
+        count_failure(
             session,
+            platform.settings,
             username,
             reason="password_change",
             origin=origin,
             now=platform.clock.now(),
-            max_failures=settings.login_max_failures,
-            lock_for=timedelta(minutes=settings.login_lock_minutes),
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Request
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from fapiao.accounts import permissions, twofactor
 from fapiao.accounts.enrolment_token import PREFIX, read_enrolment_token
-from fapiao.accounts.lockout import record_failure, security_row, unlock
+from fapiao.accounts.lockout import count_failure, security_row, unlock
 from fapiao.accounts.models import User
 from fapiao.accounts.security import Origin, origin_of
 from fapiao.accounts.service import Actor, check_password, load_actor
@@ -129,14 +128,13 @@ def regenerate_recovery_codes(
     except FapiaoError as refused:
         if any(error.code == "TOTP_INVALID" for error in refused.errors):
             with platform.database.transaction() as session:
-                record_failure(
+                count_failure(
                     session,
+                    platform.settings,
                     actor.username,
                     reason="totp",
                     origin=origin,
                     now=platform.clock.now(),
-                    max_failures=platform.settings.login_max_failures,
-                    lock_for=timedelta(minutes=platform.settings.login_lock_minutes),
                 )
         raise
     return RecoveryCodesOut(recovery_codes=codes)
@@ -191,14 +189,13 @@ def _remove(
         spent = twofactor.use_code(session, state, user, body.code, now=now, origin=origin)
         confirmed = spent is not None
     if not confirmed:
-        record_failure(
+        count_failure(
             session,
+            platform.settings,
             user.username,
             reason="reconfirm",
             origin=origin,
             now=platform.clock.now(),
-            max_failures=platform.settings.login_max_failures,
-            lock_for=timedelta(minutes=platform.settings.login_lock_minutes),
         )
         return Forbidden("CONFIRMATION_FAILED", N_("The code or password is wrong."))
     twofactor.disable(session, user, origin=origin, now=platform.clock.now())
