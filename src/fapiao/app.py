@@ -29,6 +29,7 @@ from fapiao.http.openapi import use_problem_media_type
 from fapiao.http.responses import JSONResponse
 from fapiao.http.security import HardenedFastAPI
 from fapiao.invoices.api import router as invoices_router
+from fapiao.invoices.lookups_api import router as lookups_router
 from fapiao.invoices.schemas import InvoiceIn
 from fapiao.kit.clock import Clock
 from fapiao.ledger.api import router as ledger_router
@@ -124,6 +125,7 @@ def create_app(
         sessions_router,
         tokens_router,
         invoices_router,
+        lookups_router,
         redletter_router,
         certification_router,
         verification_router,

@@ -54,7 +54,10 @@ TABLE: dict[str, str] = {
     "GET /api/v1/taxpayers/me":                       "ok   ok   ok   403  403  ok   ok   401",
     "POST /api/v1/invoices":                          "ok   ok   403  403  403  ok   ok   401",
     "GET /api/v1/invoices":                           "ok   ok   ok   403  403  ok   ok   401",
+    "GET /api/v1/invoices/export":                    "ok   ok   ok   403  403  ok   ok   401",
     "GET /api/v1/invoices/{number}":                  "ok   ok   ok   ok   403  404  404  401",
+    "GET /api/v1/tax-codes":                          "ok   ok   ok   ok   ok   ok   ok   401",
+    "GET /api/v1/buyers/recent":                      "ok   ok   ok   403  403  ok   ok   401",
     "GET /api/v1/invoices/{number}/receipt":          "ok   ok   ok   ok   403  404  404  401",
     "GET /api/v1/invoices/{number}/trace":            "ok   ok   ok   ok   403  404  404  401",
     "GET /api/v1/trace":                              "ok   ok   ok   ok   403  ok   ok   401",
@@ -142,6 +145,7 @@ REQUESTS: dict[str, Request] = {
     "POST /api/v1/auth/token": lambda o: {"data": {"username": "seller", "password": PASSWORD}},
     "POST /api/v1/invoices": lambda o: {"json": invoice_body()},
     "GET /api/v1/trace": lambda o: {"params": {"number": o.issued}},
+    "GET /api/v1/tax-codes": lambda o: {"params": {"q": "信息"}},
     "POST /api/v1/invoices/{number}/void": lambda o: {"path": {"number": o.paper}},
     "POST /api/v1/red-letter-forms": lambda o: {
         "json": {"blue_number": o.unreversed, "reason": "01"}
