@@ -141,3 +141,18 @@ def test_tax_code_search_and_recent_buyers(world: World) -> None:
     assert len(only) == 1 and only[0]["phone"] == "010-1"
     # Another taxpayer's buyers are not offered.
     assert world.client.get("/api/v1/buyers/recent", headers=world.as_("buyer")).json() == []
+
+
+def test_qr_code_of_an_invoice_for_its_parties_only(world: World) -> None:
+    from fapiao.invoices import qrcode
+
+    number = issue(world, "100")
+    response = world.client.get(f"/api/v1/invoices/{number}/qrcode.svg", headers=world.as_("buyer"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert response.text.startswith("<svg")
+    scanned = qrcode.parse(response.headers["x-fapiao-qr"], world.platform.secret)
+    assert scanned is not None and scanned.genuine and scanned.number == number
+    assert scanned.total_with_tax == Decimal("226.00")
+    hidden = world.client.get(f"/api/v1/invoices/{number}/qrcode.svg", headers=world.as_("other"))
+    assert hidden.status_code == 404

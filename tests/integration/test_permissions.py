@@ -60,6 +60,7 @@ TABLE: dict[str, str] = {
     "GET /api/v1/buyers/recent":                      "ok   ok   ok   403  403  ok   ok   401",
     "GET /api/v1/invoices/{number}/receipt":          "ok   ok   ok   ok   403  404  404  401",
     "GET /api/v1/invoices/{number}/trace":            "ok   ok   ok   ok   403  404  404  401",
+    "GET /api/v1/invoices/{number}/qrcode.svg":       "ok   ok   ok   ok   403  404  404  401",
     "GET /api/v1/trace":                              "ok   ok   ok   ok   403  ok   ok   401",
     "POST /api/v1/invoices/{number}/void":            "ok   ok   403  403  403  404  404  401",
     "POST /api/v1/red-letter-forms":                  "ok   ok   403  403  403  404  404  401",

@@ -16,7 +16,7 @@ from fapiao.http.openapi import PROBLEMS
 from fapiao.http.problems import locale_of
 from fapiao.http.responses import JSONResponse
 from fapiao.http.roles import Issuer, OwnBooks, Reader
-from fapiao.invoices import export, listing, rejections, rules, service, void
+from fapiao.invoices import export, listing, qrcode, rejections, rules, service, void
 from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.schemas import (
     InvoiceIn,
@@ -202,6 +202,35 @@ def get_receipt(
             params={"number": number},
         )
     return JSONResponse(receipt)
+
+
+@router.get(
+    "/invoices/{number}/qrcode.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def get_qrcode(
+    number: NumberPath, platform: PlatformDep, actor: Reader, after: ReadAfter
+) -> Response:
+    """The invoice's QR code as SVG (its text is in the `X-Fapiao-QR` header): for its
+    seller, its buyer or an officer; 404 for anyone else."""
+
+    def work(session: Session) -> str:
+        invoice = service.get_visible(session, actor, number)
+        return qrcode.payload(
+            invoice.kind,
+            invoice.number,
+            invoice.total_with_tax,
+            invoice.issue_date,
+            platform.secret,
+        )
+
+    text = platform.database.read(work, after=after)
+    return Response(
+        qrcode.svg(text),
+        media_type="image/svg+xml",
+        headers={"X-Fapiao-QR": text, "Cache-Control": "private, max-age=3600"},
+    )
 
 
 @router.get("/invoices", response_model=InvoicePage)
