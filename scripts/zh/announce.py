@@ -25,3 +25,4 @@ ZH = {
         "{title}：{starts} 至 {ends}（北京时间）。届时暂停办理变更业务，查询和查验不受影响。"
     ),
 }
+ZH["Must be a time between the years 2000 and 2999."] = "时间须在 2000 年至 2999 年之间。"

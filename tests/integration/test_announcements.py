@@ -10,10 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from conftest import START, World, invoice_body
 from fapiao.announcements import service
 from fapiao.audit.models import AuditEntry
+from fapiao.cli.context import CliState
+from fapiao.cli.demo import seed_announcements
+from fapiao.cli.main import app
 from fapiao.kit.clock import FixedClock
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -314,3 +318,51 @@ def test_officer_acts_are_audited(world: World) -> None:
         ("announcement.publish", key, "officer"),
         ("announcement.delete", key, "officer"),
     ]
+
+
+def test_cli_add_list_publish_withdraw_and_demo(world: World) -> None:
+    state = CliState()
+    state._platform = world.platform
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, ["--lang", "en", "announcement", *args], obj=state)
+
+    bad = run(
+        "add", "--kind", "maintenance", "--title-zh", "升级", "--title-en", "Upgrade",
+        "--starts", "2026-11-10T14:00", "--ends", "2026-11-10T13:00",
+    )  # fmt: skip
+    assert bad.exit_code == 1 and "ANNOUNCEMENT_ENDS_BEFORE_STARTS" in bad.output
+    added = run(
+        "add", "--kind", "maintenance", "--title-zh", "升级", "--title-en", "Upgrade",
+        "--starts", "2026-11-10T11:00", "--ends", "2026-11-10T12:00", "--read-only",
+    )  # fmt: skip
+    assert added.exit_code == 0 and "written" in added.output, added.output
+    listed = run("list")
+    assert "draft, read-only" in listed.output and "2026-11-10 11:00" in listed.output
+    (item,) = world.client.get("/api/v1/announcements", headers=world.as_("officer")).json()[
+        "items"
+    ] or [None]
+    assert item is None  # a draft
+    with world.platform.database.transaction(write=False) as session:
+        (draft,) = service.every(session)
+    published = run("publish", str(draft.id))
+    assert published.exit_code == 0 and "published" in published.output
+    clock(world).set(START + timedelta(hours=1, minutes=1))  # 11:01 Beijing time
+    assert issue(world) == 503
+    withdrawn = run("withdraw", str(draft.id))
+    assert withdrawn.exit_code == 0 and "withdrawn" in withdrawn.output
+    assert issue(world) == 201
+    assert run("publish", "999").exit_code == 1
+    with world.platform.database.transaction(write=False) as session:
+        acts = session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.object_type == "announcement")
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert acts == ["announcement.create", "announcement.publish", "announcement.withdraw"]
+
+    assert seed_announcements(world.platform) is True
+    assert seed_announcements(world.platform) is False
+    (note,) = world.client.get("/api/v1/announcements").json()["items"]
+    assert note["kind"] == "release" and note["banner"] is True

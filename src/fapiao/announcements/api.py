@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from fapiao.accounts import permissions
 from fapiao.accounts.service import Actor
@@ -45,6 +45,7 @@ async def maybe_officer(
 
 
 MaybeOfficer = Annotated[Actor | None, Depends(maybe_officer)]
+AnnouncementId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.get("/announcements", response_model=AnnouncementPage)
@@ -67,7 +68,7 @@ def list_announcements(
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementOut)
 def get_announcement(
-    request: Request, announcement_id: int, platform: PlatformDep, officer: MaybeOfficer
+    request: Request, announcement_id: AnnouncementId, platform: PlatformDep, officer: MaybeOfficer
 ) -> JSONResponse:
     """One published announcement (no sign-in needed); officers also see drafts."""
     with platform.database.transaction(write=False) as session:
@@ -92,7 +93,7 @@ def create_announcement(
 @router.put("/announcements/{announcement_id}", response_model=AnnouncementOut)
 def update_announcement(
     request: Request,
-    announcement_id: int,
+    announcement_id: AnnouncementId,
     body: AnnouncementIn,
     platform: PlatformDep,
     actor: Operator,
@@ -107,7 +108,7 @@ def update_announcement(
 
 @router.post("/announcements/{announcement_id}/publish", response_model=AnnouncementOut)
 def publish_announcement(
-    request: Request, announcement_id: int, platform: PlatformDep, actor: Operator
+    request: Request, announcement_id: AnnouncementId, platform: PlatformDep, actor: Operator
 ) -> JSONResponse:
     """Publish now (officers). A read-only maintenance notice schedules its window:
     changes through the API answer 503 from its start to its end."""
@@ -119,7 +120,7 @@ def publish_announcement(
 
 @router.post("/announcements/{announcement_id}/withdraw", response_model=AnnouncementOut)
 def withdraw_announcement(
-    request: Request, announcement_id: int, platform: PlatformDep, actor: Operator
+    request: Request, announcement_id: AnnouncementId, platform: PlatformDep, actor: Operator
 ) -> JSONResponse:
     """Make it a draft again (officers), calling off its maintenance window."""
     with platform.database.transaction() as session:
@@ -129,7 +130,9 @@ def withdraw_announcement(
 
 
 @router.delete("/announcements/{announcement_id}", status_code=204)
-def delete_announcement(announcement_id: int, platform: PlatformDep, actor: Operator) -> Response:
+def delete_announcement(
+    announcement_id: AnnouncementId, platform: PlatformDep, actor: Operator
+) -> Response:
     """Delete an announcement (officers), calling off its maintenance window."""
     with platform.database.transaction() as session:
         service.delete(session, platform.clock.now(), announcement_id)

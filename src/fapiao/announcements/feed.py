@@ -15,10 +15,11 @@ from fastapi import APIRouter, Query, Request, Response
 from fapiao.announcements import service
 from fapiao.announcements.rules import MAINTENANCE, Notice, local
 from fapiao.http.deps import PlatformDep
+from fapiao.http.openapi import PUBLIC_PROBLEMS
 from fapiao.kit.errors import N_
 from fapiao.kit.i18n import translate
 
-router = APIRouter(tags=["announcements"])
+router = APIRouter(tags=["announcements"], responses=PUBLIC_PROBLEMS)
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -123,7 +124,15 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-@router.get("/announcements.atom", response_class=Response)
+def _documented(media_type: str) -> dict[int | str, dict[str, object]]:
+    return {200: {"content": {media_type: {"schema": {"type": "string"}}}}}
+
+
+@router.get(
+    "/announcements.atom",
+    response_class=Response,
+    responses=_documented("application/atom+xml"),
+)
 def atom_feed(request: Request, platform: PlatformDep, lang: Lang = "zh-CN") -> Response:
     """The latest published announcements as an Atom 1.0 feed (no sign-in needed)."""
     body = atom(
@@ -136,7 +145,11 @@ def atom_feed(request: Request, platform: PlatformDep, lang: Lang = "zh-CN") -> 
     return Response(body, media_type=ATOM_TYPE, headers={"Cache-Control": "max-age=60"})
 
 
-@router.get("/announcements.rss", response_class=Response)
+@router.get(
+    "/announcements.rss",
+    response_class=Response,
+    responses=_documented("application/rss+xml"),
+)
 def rss_feed(request: Request, platform: PlatformDep, lang: Lang = "zh-CN") -> Response:
     """The latest published announcements as an RSS 2.0 feed (no sign-in needed)."""
     body = rss(

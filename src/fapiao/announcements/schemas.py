@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from fapiao.announcements.rules import BODY_MAX, TITLE_MAX, Draft, Notice, as_utc, iso, local
 from fapiao.http.types import Text
 
 Kind = Literal["maintenance", "release", "notice"]
+
+
+def _plausible(value: datetime | None) -> datetime | None:
+    # Far-off years would overflow when moved between time zones or by the banner lead.
+    if value is not None and not 2000 <= value.year <= 2999:
+        raise PydanticCustomError(
+            "time_out_of_range", "Must be a time between the years 2000 and 2999."
+        )
+    return value
+
+
+When = Annotated[datetime | None, AfterValidator(_plausible)]
 
 
 class AnnouncementIn(BaseModel):
@@ -21,10 +34,8 @@ class AnnouncementIn(BaseModel):
     title_en: Text = Field("", max_length=TITLE_MAX)
     body_zh: Text = Field("", max_length=BODY_MAX, description="plain text")
     body_en: Text = Field("", max_length=BODY_MAX, description="plain text")
-    starts_at: datetime | None = Field(
-        None, description="required for maintenance; no offset: Beijing time"
-    )
-    ends_at: datetime | None = Field(None, description="required for maintenance, after starts_at")
+    starts_at: When = Field(None, description="required for maintenance; no offset: Beijing time")
+    ends_at: When = Field(None, description="required for maintenance, after starts_at")
     read_only: bool = Field(
         False, description="maintenance only: publishing pauses changes from starts_at to ends_at"
     )
