@@ -13,7 +13,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from conftest import START, World, invoice_body
-from fapiao.announcements import service
+from fapiao.announcements import service, views
 from fapiao.audit.models import AuditEntry
 from fapiao.cli.context import CliState
 from fapiao.cli.demo import seed_announcements
@@ -135,17 +135,13 @@ def test_paging_newest_first_and_by_kind(world: World) -> None:
     assert rest.json()["next_cursor"] is None
     releases = world.client.get("/api/v1/announcements?kind=release").json()["items"]
     assert [item["id"] for item in releases] == [ids[2], ids[0]]
+    assert views.list_page(world.platform, "zh-CN", kind="release")["items"] == releases
     broken = world.client.get("/api/v1/announcements?cursor=abc")
     assert broken.status_code == 422 and broken.json()["errors"][0]["code"] == "CURSOR_INVALID"
 
 
 def _banners(world: World, locale: str = "zh-CN") -> list[dict[str, Any]]:
-    platform = world.platform
-    with platform.database.transaction(write=False) as session:
-        return [
-            banner.as_dict()
-            for banner in service.current_banners(session, platform.clock.now(), locale)
-        ]
+    return views.banners_now(world.platform, locale)  # as the web pages call it
 
 
 def test_banners_before_during_and_after_the_window(world: World) -> None:
