@@ -217,6 +217,22 @@ def test_read_only_maintenance_pauses_writes_from_its_start_to_its_end(world: Wo
     assert issue(world) == 201
 
 
+def test_officers_announce_during_maintenance_and_withdrawing_ends_it(world: World) -> None:
+    starts = START + timedelta(minutes=30)
+    fields = {"starts_at": beijing(starts), "ends_at": beijing(starts + timedelta(hours=2))}
+    item = write(world, kind="maintenance", read_only=True, **fields)
+    publish(world, item["id"])
+    clock(world).set(starts + timedelta(minutes=1))
+    assert issue(world) == 503
+    extended = write(world, kind="notice", title_en="Running late", banner=True)
+    publish(world, extended["id"])  # announcing is open during the window
+    officer = world.as_("officer")
+    ended = world.client.post(f"/api/v1/announcements/{item['id']}/withdraw", headers=officer)
+    assert ended.status_code == 200
+    assert issue(world) == 201
+    assert world.client.get("/api/v1/maintenance").json()["active"] is False
+
+
 def test_withdrawing_or_deleting_calls_the_window_off(world: World) -> None:
     def scheduled(hours: int) -> int:
         starts = START + timedelta(hours=hours)
