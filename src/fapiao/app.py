@@ -17,6 +17,8 @@ from fapiao.accounts.sessions_api import router as sessions_router
 from fapiao.accounts.tokens_api import router as tokens_router
 from fapiao.accounts.twofactor_api import router as twofactor_router
 from fapiao.accounts.users_api import router as users_router
+from fapiao.announcements.api import router as announcements_router
+from fapiao.announcements.feed import router as announcements_feed_router
 from fapiao.audit.api import router as audit_router
 from fapiao.audit.buffer import AuditBuffer
 from fapiao.audit.middleware import AuditTrail
@@ -139,6 +141,8 @@ def create_app(
         trace_router,
         reconcile_router,
         maintenance_router,
+        announcements_router,
+        announcements_feed_router,
         audit_router,
     ):
         app.include_router(router)

@@ -115,6 +115,17 @@ TABLE: dict[str, str] = {
     "POST /api/v1/taxpayers/{tax_id}/users":          "403  403  403  ok   403  403  403  401",
     "POST /api/v1/taxpayers/{tax_id}/users/{username}/password":
                                                       "403  403  403  ok   403  403  403  401",
+    "GET /api/v1/announcements":                      "ok   ok   ok   ok   ok   ok   ok   ok",
+    "GET /api/v1/announcements/{announcement_id}":    "ok   ok   ok   ok   ok   ok   ok   ok",
+    "GET /announcements.atom":                        "ok   ok   ok   ok   ok   ok   ok   ok",
+    "GET /announcements.rss":                         "ok   ok   ok   ok   ok   ok   ok   ok",
+    "POST /api/v1/announcements":                     "403  403  403  ok   403  403  403  401",
+    "PUT /api/v1/announcements/{announcement_id}":    "403  403  403  ok   403  403  403  401",
+    "POST /api/v1/announcements/{announcement_id}/publish":
+                                                      "403  403  403  ok   403  403  403  401",
+    "POST /api/v1/announcements/{announcement_id}/withdraw":
+                                                      "403  403  403  ok   403  403  403  401",
+    "DELETE /api/v1/announcements/{announcement_id}": "403  403  403  ok   403  403  403  401",
     "GET /healthz":                                   "ok   ok   ok   ok   ok   ok   ok   ok",
     "GET /readyz":                                    "ok   ok   ok   ok   ok   ok   ok   ok",
     "GET /metrics":                                   "ok   ok   ok   ok   ok   ok   ok   ok",
@@ -136,6 +147,7 @@ class Objects:
     reconciliation_id: int
     token_id: int  # an API token the seller's admin made
     period: str = "202611"
+    announcement_id: int = 0  # a published release note
 
 
 Request = Callable[[Objects], dict[str, Any]]
@@ -168,6 +180,8 @@ REQUESTS: dict[str, Request] = {
         "json": {"number": o.issued, "issue_date": "2026-11-10", "total_with_tax": "226.00"}
     },
     "PUT /api/v1/maintenance": lambda o: {"json": {"until": "2026-11-10T12:00:00+08:00"}},
+    "POST /api/v1/announcements": lambda o: {"json": ANNOUNCEMENT},
+    "PUT /api/v1/announcements/{announcement_id}": lambda o: {"json": ANNOUNCEMENT},
     # Signed-in callers change their own password (and carry on with the new token, see
     # AFTER); an anonymous caller names a user whose password was not reset: refused.
     "POST /api/v1/me/password": lambda o: {
@@ -198,6 +212,8 @@ REQUESTS: dict[str, Request] = {
         "json": {"new_password": NEW_PASSWORD},
     },
 }
+
+ANNOUNCEMENT = {"kind": "release", "title_zh": "新版本", "title_en": "New release"}
 
 # Routes that answer only a browser session (bearer callers get 401); their allowed
 # path is tested with real sessions in tests/integration/test_sessions.py.
@@ -332,6 +348,7 @@ def call(world: World, o: Objects, route: str, caller: str) -> Response:
         "reconciliation_id": o.reconciliation_id,
         "tax_id": SELLER_ID,
         "token_id": o.token_id,
+        "announcement_id": o.announcement_id,
         "username": "seller_spare",  # a user of the seller whose token no caller uses
         **spec.pop("path", {}),
     }
@@ -440,5 +457,8 @@ def build_objects(world: World) -> Objects:
         files={"file": ("list.csv", reconciliation_csv(objects))},
     )
     objects.reconciliation_id = reconciliation["id"]
+    note = post("officer", "/api/v1/announcements", json=ANNOUNCEMENT)
+    post("officer", f"/api/v1/announcements/{note['id']}/publish", 200)
+    objects.announcement_id = note["id"]
     platform.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
     return objects
