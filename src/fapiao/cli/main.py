@@ -17,6 +17,7 @@ from fapiao.cli import (
     reconcile,
     serve,
     taxpayer,
+    ticket,
     token,
     trace,
     user,
@@ -55,6 +56,7 @@ app.add_typer(ledger.receipt_app, name="receipt")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(maintenance.app, name="maintenance")
 app.add_typer(token.app, name="token")
+app.add_typer(ticket.app, name="ticket")
 app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")
 

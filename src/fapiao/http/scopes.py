@@ -88,6 +88,15 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("POST", f"{_V1}/reconciliations"): ISSUE,
     ("GET", f"{_V1}/reconciliations/{{reconciliation_id}}"): READ,
     ("GET", f"{_V1}/reconciliations/{{reconciliation_id}}/report.xlsx"): READ,
+    # support tickets: reading them is reading; a conversation with the tax bureau is
+    # held by people, not by an ERP's token
+    ("GET", f"{_V1}/tickets"): READ,
+    ("GET", f"{_V1}/tickets/{{number}}"): READ,
+    ("GET", f"{_V1}/tickets/{{number}}/attachments/{{attachment_id}}"): READ,
+    ("POST", f"{_V1}/tickets"): PEOPLE,
+    ("POST", f"{_V1}/tickets/{{number}}/messages"): PEOPLE,
+    ("POST", f"{_V1}/tickets/{{number}}/attachments"): PEOPLE,
+    ("POST", f"{_V1}/tickets/{{number}}/close"): PEOPLE,
     # the audit log (officers and auditors, who have no tokens)
     ("GET", f"{_V1}/audit"): PEOPLE,
     ("GET", f"{_V1}/audit/export"): PEOPLE,
