@@ -58,15 +58,18 @@ def list_tickets(
             rows = schemas.summaries(session, tickets)
     except FapiaoError as error:
         fail(ctx, error)
-    table = Table(
-        translate(N_("number"), cli.locale),
-        translate(N_("status"), cli.locale),
-        translate(N_("category"), cli.locale),
-        translate(N_("taxpayer"), cli.locale),
-        translate(N_("author"), cli.locale),
-        translate(N_("updated"), cli.locale),
-        translate(N_("subject"), cli.locale),
-    )
+    table = Table()
+    for title, keep in (
+        (N_("number"), True),
+        (N_("status"), True),
+        (N_("category"), False),
+        (N_("taxpayer"), False),
+        (N_("author"), False),
+        (N_("updated"), False),
+        (N_("subject"), False),
+    ):
+        # Numbers and states are what an operator acts on: never cut them.
+        table.add_column(translate(title, cli.locale), no_wrap=keep, overflow="fold")
     for row in rows:
         table.add_row(
             row["number"],

@@ -251,7 +251,8 @@ def get_attachment(
         media_type=content_type,
         filename=filename,
         content_disposition_type="attachment",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+        # X-Content-Type-Options: nosniff is on every response (http.security).
+        headers={"Cache-Control": "private, no-store"},
     )
 
 
