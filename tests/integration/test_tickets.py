@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from conftest import World, invoice_body
 from fapiao.accounts.models import User
 from fapiao.accounts.service import load_actor
+from fapiao.audit.models import AuditEntry
 from fapiao.cli.main import app as cli_app
 from fapiao.mail.models import MailMessage
 from fapiao.mail.notice import compose
@@ -221,3 +222,21 @@ def test_cli_lists_and_shows_tickets(world: World, monkeypatch: Any) -> None:
     assert missing.exit_code == 1 and "TICKET_NOT_FOUND" in missing.output
     bad = runner.invoke(cli_app, [*base, "ticket", "list", "--status", "lost"])
     assert bad.exit_code == 1
+
+
+def test_ticket_writes_are_audited(world: World) -> None:
+    number = open_ticket(world).json()["number"]
+    reply(world, "officer", number, body="收到")
+    world.client.post(f"{TICKETS}/{number}/close", headers=world.as_("seller"))
+    world.client.app.state.audit.flush()  # type: ignore[attr-defined]
+    with world.platform.database.transaction(write=False) as session:
+        rows = session.execute(
+            select(AuditEntry.action, AuditEntry.username, AuditEntry.object_id)
+            .where(AuditEntry.action.like("ticket.%"))
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("ticket.create", "seller", number),
+        ("ticket.reply", "officer", number),
+        ("ticket.close", "seller", number),
+    ]
