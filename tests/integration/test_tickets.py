@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from email import policy
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
+from test_mail import Inbox, free_port
 from typer.testing import CliRunner
 
 from conftest import World, invoice_body
@@ -19,6 +21,7 @@ from fapiao.audit.models import AuditEntry
 from fapiao.cli.main import app as cli_app
 from fapiao.mail.models import MailMessage
 from fapiao.mail.notice import compose
+from fapiao.mail.relay import MailSender
 from fapiao.support import service
 from fapiao.support.models import Ticket, TicketCounter
 
@@ -240,3 +243,28 @@ def test_ticket_writes_are_audited(world: World) -> None:
         ("ticket.reply", "officer", number),
         ("ticket.close", "seller", number),
     ]
+
+
+def test_the_notice_reaches_the_mail_server(world: World) -> None:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        world.platform.settings.smtp_url = f"smtp://127.0.0.1:{controller.port}"
+        number = open_ticket(world, contact_email="finance@example.com").json()["number"]
+        reply(world, "officer", number, body="已处理")
+        done = MailSender(world.platform).run_once()
+        assert done["delivered"] == 1, done
+    finally:
+        controller.stop()
+    (received,) = inbox.messages
+    assert received["to"] == ["finance@example.com"]
+    message = received["message"]
+    assert message["Subject"] == (
+        f"Reply to your support ticket {number} / 您的工单 {number} 有新回复"
+    )
+    text = str(message.get_body(("plain",)).get_content()).replace("\r\n", "\n")
+    english, chinese = text.split("\n-----\n")
+    assert "has replied" in english and "发票查不到" in english
+    assert "税务机关已回复" in chinese and "已处理" not in chinese
+    assert mails(world)[0].status == "sent"
