@@ -161,5 +161,12 @@ def test_attachments_join_the_last_own_message_or_make_a_new_one(world: World) -
     answer = post_files(world, "officer", number, [("d.png", png(), "image/png")]).json()
     assert answer["status"] == "answered" and answer["messages"][-1]["is_officer"] is True
     assert len(stored(world)) == 8
+    world.client.post(f"{TICKETS}/{number}/close", headers=world.as_("seller"))
+    closed = post_files(world, "officer", number, [("f.png", png(), "image/png")])
+    assert closed.status_code == 409 and len(stored(world)) == 8
+    # On a closed ticket the user's files are a reply that reopens it.
+    world.client.post(f"{TICKETS}/{number}/close", headers=world.as_("officer"))
+    reopened = post_files(world, "seller", number, [("e.png", png(), "image/png")]).json()
+    assert reopened["status"] == "open" and len(reopened["messages"]) == 4
     empty = world.client.post(f"{TICKETS}/{number}/attachments", headers=world.as_("seller"))
     assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "files"

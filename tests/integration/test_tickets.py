@@ -24,6 +24,7 @@ from fapiao.mail.notice import compose
 from fapiao.mail.relay import MailSender
 from fapiao.support import service
 from fapiao.support.models import Ticket, TicketCounter
+from pictures import png
 
 TICKETS = "/api/v1/tickets"
 
@@ -268,3 +269,17 @@ def test_the_notice_reaches_the_mail_server(world: World) -> None:
     assert "has replied" in english and "发票查不到" in english
     assert "税务机关已回复" in chinese and "已处理" not in chinese
     assert mails(world)[0].status == "sent"
+
+
+def test_a_screenshot_larger_than_the_general_body_limit_is_taken(world: World) -> None:
+    settings = world.platform.settings
+    assert settings.ticket_attachment_max_bytes > settings.max_body_bytes
+    number = open_ticket(world).json()["number"]
+    shot = png(padding=settings.max_body_bytes + 1000)
+    sent = world.client.post(
+        f"{TICKETS}/{number}/messages",
+        files=[("files", ("big.png", shot, "image/png"))],
+        headers=world.as_("seller"),
+    )
+    assert sent.status_code == 201, sent.text[:300]
+    assert sent.json()["messages"][-1]["attachments"][0]["size"] == len(shot)

@@ -143,7 +143,8 @@ def add_attachments(
     session: Session, actor: Actor, number: str, uploads: Sequence[Upload], now: datetime
 ) -> TicketMessage:
     """Attach files to the actor's own last message when it is the last in the thread
-    and has room; otherwise they come as a new message (a reply like any other)."""
+    and has room, on a ticket not closed; otherwise they come as a new message (a reply
+    like any other)."""
     ticket = get_ticket(session, actor, number, for_update=True)
     last = session.scalar(
         select(TicketMessage)
@@ -151,7 +152,8 @@ def add_attachments(
         .order_by(TicketMessage.id.desc())
         .limit(1)
     )
-    if last is not None and last.author_id == actor.user_id:
+    # Files for a closed ticket are a reply: they reopen it (or are refused to officers).
+    if last is not None and last.author_id == actor.user_id and ticket.status != "closed":
         held = session.scalar(
             select(func.count())
             .select_from(TicketAttachment)
