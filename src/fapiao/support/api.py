@@ -37,10 +37,11 @@ TICKET_UPLOADS = re.compile(r"^/api/v1/tickets/[^/]{1,20}/(messages|attachments)
 
 
 def ticket_upload_limit(settings: Settings) -> int:
-    """The largest request those routes take: five files at the limit, plus 1 MiB for the
-    text and the multipart framing. A single file over its limit is refused by the
-    handler with a code naming it; a body over this is cut off with a 413 first."""
-    return attachments.MAX_FILES * settings.ticket_attachment_max_bytes + 1024 * 1024
+    """The largest request those routes take: five files at the limit, plus 64 KiB for
+    the text (at most 10,000 characters) and the multipart framing. A single file over
+    its limit is refused by the handler with a code naming it; a body over this is cut
+    off with a 413 first."""
+    return attachments.MAX_FILES * settings.ticket_attachment_max_bytes + 64 * 1024
 
 
 def _files_schema(with_body: bool) -> dict[str, Any]:
