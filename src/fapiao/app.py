@@ -41,6 +41,9 @@ from fapiao.platform import Platform, build_platform
 from fapiao.reconcile.api import router as reconcile_router
 from fapiao.redletter.api import router as redletter_router
 from fapiao.settings import Settings, load_settings
+from fapiao.support.api import TICKET_UPLOADS, ticket_upload_limit
+from fapiao.support.api import router as support_router
+from fapiao.support.schemas import MessageIn, TicketIn
 from fapiao.taxpayers.api import router as taxpayers_router
 from fapiao.taxpayers.manage_api import router as taxpayers_manage_router
 from fapiao.trace.api import router as trace_router
@@ -109,6 +112,7 @@ def create_app(
         BodyLimit,
         limit=platform.settings.max_body_bytes,
         uploads={"/api/v1/reconciliations": platform.settings.max_upload_bytes},
+        upload_patterns=[(TICKET_UPLOADS, ticket_upload_limit(platform.settings))],
     )
     app.add_middleware(ConsistencyHeaders)
     app.add_middleware(AuditTrail, buffer=audit_buffer, clock=platform.clock)
@@ -144,6 +148,7 @@ def create_app(
         announcements_router,
         announcements_feed_router,
         audit_router,
+        support_router,
     ):
         app.include_router(router)
 
@@ -158,6 +163,8 @@ def create_app(
                         routes=app.routes,
                     ),
                     InvoiceIn,  # read by its route with http.body.read_model
+                    TicketIn,
+                    MessageIn,
                 )
             )
         return app.openapi_schema

@@ -23,6 +23,13 @@ from fapiao.maintenance.models import MaintenanceWindow
 from fapiao.outbox.models import OutboxEvent
 from fapiao.reconcile.models import Reconciliation
 from fapiao.redletter.models import RedLetterForm
+from fapiao.support.models import (
+    Ticket,
+    TicketAttachment,
+    TicketCounter,
+    TicketInvoice,
+    TicketMessage,
+)
 from fapiao.taxpayers.models import Taxpayer
 from fapiao.verification.models import VerificationCount
 from fapiao.webhooks.models import Delivery, DeliveryAttempt, Webhook
@@ -57,6 +64,11 @@ __all__ = [
     "RedLetterForm",
     "SigningKey",
     "Taxpayer",
+    "Ticket",
+    "TicketAttachment",
+    "TicketCounter",
+    "TicketInvoice",
+    "TicketMessage",
     "User",
     "UserSecurity",
     "VerificationCount",

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     # Uploaded invoice lists (POST /api/v1/reconciliations): a million CSV rows are ~70 MB.
     max_upload_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
+    # Support-ticket screenshots: the largest file (at most 5 per message; 64 MiB cap so
+    # a message's upload stays a bounded request).
+    ticket_attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     line_tax_tolerance: Decimal = Decimal("0.06")
     invoice_tax_tolerance: Decimal = Decimal("1.27")
     verify_daily_limit: int = Field(default=5, ge=1)
@@ -241,6 +244,12 @@ class Settings(BaseSettings):
                 yield name, hide_password(value)
             else:
                 yield name, value
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Where support-ticket attachments are kept: inside the data directory, never
+        under anything the web server publishes."""
+        return self.data_dir / "attachments"
 
     @property
     def effective_database_url(self) -> str:

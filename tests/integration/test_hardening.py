@@ -17,6 +17,7 @@ from fapiao.db import Database
 from fapiao.http.security import CONTENT_SECURITY_POLICY
 from fapiao.platform import Platform
 from fapiao.settings import Settings
+from fapiao.support.api import TICKET_UPLOADS, ticket_upload_limit
 from fapiao.taxpayers import service as taxpayers
 
 EXPECTED = {
@@ -129,6 +130,7 @@ def test_every_route_refuses_a_body_over_the_limit(tmp_path: Path, clock: object
         secret_key="test-secret-" + "x" * 32,
         max_body_bytes=1024,
         max_upload_bytes=4096,
+        ticket_attachment_max_bytes=1024,
     )
     from fapiao import migrate
 
@@ -164,9 +166,19 @@ def test_every_route_refuses_a_body_over_the_limit(tmp_path: Path, clock: object
         checked = 0
         for method, template in sorted(operations):
             path = re.sub(r"\{[^}]+\}", "1", template)
+            if template.startswith("/api/v1/tickets/"):
+                # A valid ticket number, so the upload routes go on to read the body.
+                path = path.replace("/tickets/1", "/tickets/T202611-000001", 1)
             limit = 4096 if template == "/api/v1/reconciliations" else 1024
             # Declared by Content-Length, and streamed without one (chunked).
             kind, head = "application/json", b""
+            if TICKET_UPLOADS.match(path):
+                limit = ticket_upload_limit(settings)
+                kind = "multipart/form-data; boundary=b0undary"
+                head = (
+                    b"--b0undary\r\nContent-Disposition: form-data; name=files; "
+                    b'filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
+                )
             if template == "/api/v1/reconciliations":
                 kind = "multipart/form-data; boundary=b0undary"
                 head = (

@@ -34,6 +34,7 @@ from fapiao.app import create_app
 from fapiao.maintenance import service as maintenance
 from fapiao.settings import Settings
 from fapiao.webhooks.relay import Relay
+from pictures import png
 
 CALLERS = (
     "seller_admin",
@@ -126,6 +127,14 @@ TABLE: dict[str, str] = {
     "POST /api/v1/announcements/{announcement_id}/withdraw":
                                                       "403  403  403  ok   403  403  403  401",
     "DELETE /api/v1/announcements/{announcement_id}": "403  403  403  ok   403  403  403  401",
+    "POST /api/v1/tickets":                           "ok   ok   ok   ok   403  ok   ok   401",
+    "GET /api/v1/tickets":                            "ok   ok   ok   ok   403  ok   ok   401",
+    "GET /api/v1/tickets/{number}":                   "ok   ok   ok   ok   403  404  404  401",
+    "POST /api/v1/tickets/{number}/messages":         "ok   ok   ok   ok   403  404  404  401",
+    "POST /api/v1/tickets/{number}/attachments":      "ok   ok   ok   ok   403  404  404  401",
+    "GET /api/v1/tickets/{number}/attachments/{attachment_id}":
+                                                      "ok   ok   ok   ok   403  404  404  401",
+    "POST /api/v1/tickets/{number}/close":            "ok   ok   ok   ok   403  404  404  401",
     "GET /healthz":                                   "ok   ok   ok   ok   ok   ok   ok   ok",
     "GET /readyz":                                    "ok   ok   ok   ok   ok   ok   ok   ok",
     "GET /metrics":                                   "ok   ok   ok   ok   ok   ok   ok   ok",
@@ -148,6 +157,8 @@ class Objects:
     token_id: int  # an API token the seller's admin made
     period: str = "202611"
     announcement_id: int = 0  # a published release note
+    ticket: str = ""  # a support ticket the seller's clerk opened
+    attachment_id: int = 0  # a screenshot on it
 
 
 Request = Callable[[Objects], dict[str, Any]]
@@ -179,6 +190,22 @@ REQUESTS: dict[str, Request] = {
     "POST /api/v1/verify": lambda o: {
         "json": {"number": o.issued, "issue_date": "2026-11-10", "total_with_tax": "226.00"}
     },
+    "POST /api/v1/tickets": lambda o: {
+        "json": {"subject": "查不到发票", "category": "invoice_missing", "body": "请帮忙"}
+    },
+    "GET /api/v1/tickets/{number}": lambda o: {"path": {"number": o.ticket}},
+    "POST /api/v1/tickets/{number}/messages": lambda o: {
+        "path": {"number": o.ticket},
+        "json": {"body": "补充说明"},
+    },
+    "POST /api/v1/tickets/{number}/attachments": lambda o: {
+        "path": {"number": o.ticket},
+        "files": {"files": ("shot.png", png(), "image/png")},
+    },
+    "GET /api/v1/tickets/{number}/attachments/{attachment_id}": lambda o: {
+        "path": {"number": o.ticket}
+    },
+    "POST /api/v1/tickets/{number}/close": lambda o: {"path": {"number": o.ticket}},
     "PUT /api/v1/maintenance": lambda o: {"json": {"until": "2026-11-10T12:00:00+08:00"}},
     "POST /api/v1/announcements": lambda o: {"json": ANNOUNCEMENT},
     "PUT /api/v1/announcements/{announcement_id}": lambda o: {"json": ANNOUNCEMENT},
@@ -349,6 +376,7 @@ def call(world: World, o: Objects, route: str, caller: str) -> Response:
         "tax_id": SELLER_ID,
         "token_id": o.token_id,
         "announcement_id": o.announcement_id,
+        "attachment_id": o.attachment_id,
         "username": "seller_spare",  # a user of the seller whose token no caller uses
         **spec.pop("path", {}),
     }
@@ -460,5 +488,22 @@ def build_objects(world: World) -> Objects:
     note = post("officer", "/api/v1/announcements", json=ANNOUNCEMENT)
     post("officer", f"/api/v1/announcements/{note['id']}/publish", 200)
     objects.announcement_id = note["id"]
+    ticket = post(
+        "seller",
+        "/api/v1/tickets",
+        json={
+            "subject": "截图",
+            "category": "issuing",
+            "body": "报错",
+            "invoice_numbers": [issued],
+        },
+    )
+    objects.ticket = ticket["number"]
+    shot = post(
+        "seller",
+        f"/api/v1/tickets/{ticket['number']}/attachments",
+        files={"files": ("shot.png", png(), "image/png")},
+    )
+    objects.attachment_id = shot["messages"][-1]["attachments"][0]["id"]
     platform.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
     return objects

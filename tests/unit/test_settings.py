@@ -17,6 +17,8 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.data_dir == Path("./data")
     assert settings.effective_database_url.startswith("sqlite:///")
     assert settings.effective_database_url.endswith("/data/fapiao.db")
+    assert settings.ticket_attachment_max_bytes == 5 * 1024 * 1024
+    assert settings.attachments_dir == Path("./data") / "attachments"
 
 
 @pytest.mark.parametrize(
@@ -33,6 +35,8 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         ("FAPIAO_TOTP_REQUIRED_ROLES", "admin,boss"),
         ("FAPIAO_LOGIN_MAX_FAILURES", "0"),
         ("FAPIAO_LOGIN_LOCK_MINUTES", "-5"),
+        ("FAPIAO_TICKET_ATTACHMENT_MAX_BYTES", "10"),
+        ("FAPIAO_TICKET_ATTACHMENT_MAX_BYTES", "5MB"),
     ],
 )
 def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

@@ -33,15 +33,28 @@ MANAGE_TAXPAYERS = "manage_taxpayers"
 OPERATE = "operate"
 # Search and export the audit log.
 AUDIT = "audit"
+# Support tickets: a taxpayer's users open and answer their taxpayer's tickets (viewers
+# too: asking for help changes no books); officers answer everyone's.
+SUPPORT = "support"
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     "admin": frozenset(
-        {ACCOUNT, READ, OWN_BOOKS, ISSUE, RECONCILE, WEBHOOKS, MANAGE_USERS, MANAGE_TOKENS}
+        {
+            ACCOUNT,
+            READ,
+            OWN_BOOKS,
+            ISSUE,
+            RECONCILE,
+            WEBHOOKS,
+            MANAGE_USERS,
+            MANAGE_TOKENS,
+            SUPPORT,
+        }
     ),
-    "clerk": frozenset({ACCOUNT, READ, OWN_BOOKS, ISSUE, RECONCILE}),
-    "viewer": frozenset({ACCOUNT, READ, OWN_BOOKS}),
+    "clerk": frozenset({ACCOUNT, READ, OWN_BOOKS, ISSUE, RECONCILE, SUPPORT}),
+    "viewer": frozenset({ACCOUNT, READ, OWN_BOOKS, SUPPORT}),
     "officer": frozenset(
-        {ACCOUNT, READ, RECONCILE, MANAGE_TAXPAYERS, MANAGE_USERS, OPERATE, AUDIT}
+        {ACCOUNT, READ, RECONCILE, MANAGE_TAXPAYERS, MANAGE_USERS, OPERATE, AUDIT, SUPPORT}
     ),
     "auditor": frozenset({ACCOUNT, AUDIT}),
 }

@@ -43,6 +43,12 @@ ACTIONS: dict[tuple[str, str], tuple[str, str | None]] = {
         "webhook.redeliver",
         "webhook_delivery",
     ),
+    ("POST", "/api/v1/tickets/{number}/messages"): ("ticket.reply", None),
+    ("POST", "/api/v1/tickets/{number}/attachments"): ("ticket.attach", None),
+    ("GET", "/api/v1/tickets/{number}/attachments/{attachment_id}"): (
+        "ticket.attachment.download",
+        "ticket_attachment",
+    ),
     ("PUT", "/api/v1/maintenance"): ("maintenance.start", None),
     ("DELETE", "/api/v1/maintenance"): ("maintenance.end", None),
     ("GET", "/api/v1/audit"): ("audit.search", "audit_log"),

@@ -18,6 +18,7 @@ from fapiao.cli import (
     reconcile,
     serve,
     taxpayer,
+    ticket,
     token,
     trace,
     user,
@@ -57,6 +58,7 @@ app.add_typer(webhook.app, name="webhook")
 app.add_typer(maintenance.app, name="maintenance")
 app.add_typer(announcement.app, name="announcement")
 app.add_typer(token.app, name="token")
+app.add_typer(ticket.app, name="ticket")
 app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,12 +17,29 @@ from fapiao.kit.i18n import negotiate, translate
 class BodyLimit:
     """Refuses bodies above `limit` bytes with a 413 problem, before they are parsed.
     File uploads to the paths in `uploads` have their own, larger limit and are passed
-    on as they arrive (the handler spools them to disk), not held in memory here."""
+    on as they arrive (the handler spools them to disk), not held in memory here;
+    `upload_patterns` does the same for paths with parameters (a ticket's messages)."""
 
-    def __init__(self, app: ASGIApp, limit: int, uploads: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        uploads: dict[str, int] | None = None,
+        upload_patterns: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.limit = limit
         self.uploads = uploads or {}
+        self.upload_patterns = tuple(upload_patterns)
+
+    def _limit_of(self, path: str) -> int:
+        exact = self.uploads.get(path)
+        if exact is not None:
+            return exact
+        for pattern, limit in self.upload_patterns:
+            if pattern.match(path):
+                return limit
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -28,7 +47,7 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        limit = self.uploads.get(scope.get("path", ""), self.limit)
+        limit = self._limit_of(scope.get("path", ""))
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._reject(scope, send, limit)
             return

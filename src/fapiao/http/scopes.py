@@ -54,6 +54,10 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("GET", f"{_V1}/invoices/{{number}}/receipt"): READ,
     ("POST", f"{_V1}/invoices/{{number}}/void"): ISSUE,
     ("GET", f"{_V1}/invoices/{{number}}/trace"): READ,
+    ("GET", f"{_V1}/invoices/{{number}}/qrcode.svg"): READ,
+    ("GET", f"{_V1}/invoices/export"): READ,
+    ("GET", f"{_V1}/tax-codes"): READ,
+    ("GET", f"{_V1}/buyers/recent"): READ,
     # red-letter
     ("POST", f"{_V1}/red-letter-forms"): ISSUE,
     ("GET", f"{_V1}/red-letter-forms"): READ,
@@ -88,6 +92,15 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("POST", f"{_V1}/reconciliations"): ISSUE,
     ("GET", f"{_V1}/reconciliations/{{reconciliation_id}}"): READ,
     ("GET", f"{_V1}/reconciliations/{{reconciliation_id}}/report.xlsx"): READ,
+    # support tickets: reading them is reading; a conversation with the tax bureau is
+    # held by people, not by an ERP's token
+    ("GET", f"{_V1}/tickets"): READ,
+    ("GET", f"{_V1}/tickets/{{number}}"): READ,
+    ("GET", f"{_V1}/tickets/{{number}}/attachments/{{attachment_id}}"): READ,
+    ("POST", f"{_V1}/tickets"): PEOPLE,
+    ("POST", f"{_V1}/tickets/{{number}}/messages"): PEOPLE,
+    ("POST", f"{_V1}/tickets/{{number}}/attachments"): PEOPLE,
+    ("POST", f"{_V1}/tickets/{{number}}/close"): PEOPLE,
     # the audit log (officers and auditors, who have no tokens)
     ("GET", f"{_V1}/audit"): PEOPLE,
     ("GET", f"{_V1}/audit/export"): PEOPLE,

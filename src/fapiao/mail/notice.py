@@ -10,6 +10,10 @@ from typing import Any
 from fapiao.kit.errors import N_
 from fapiao.kit.i18n import translate
 from fapiao.kit.mail import domain_of
+from fapiao.support import notice as ticket_notice
+
+# Payload type of a support-ticket reply notice (written by fapiao.support.service).
+TICKET_REPLY = "mail.ticket_reply"
 
 SUBJECT = N_("Invoice {number} from {seller}")
 BODY = (
@@ -40,6 +44,9 @@ def message_id(event_id: str, sender: str) -> str:
 
 
 def compose(payload: dict[str, Any], event_id: str, sender: str, now: datetime) -> EmailMessage:
+    if payload.get("type") == TICKET_REPLY:
+        subject, text = ticket_notice.render(payload)
+        return _message(payload["to"], subject, text, event_id, sender, now)
     params = {
         "number": payload["number"],
         "buyer": payload["buyer_name"],
@@ -53,12 +60,20 @@ def compose(payload: dict[str, Any], event_id: str, sender: str, now: datetime) 
         "\n".join(translate(line, locale, **params) if line else "" for line in BODY)
         for locale in LANGUAGES
     ]
+    return _message(
+        payload["to"], subject, "\n\n-----\n\n".join(sections) + "\n", event_id, sender, now
+    )
+
+
+def _message(
+    to: str, subject: str, text: str, event_id: str, sender: str, now: datetime
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = payload["to"]
+    message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(event_id, sender)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content("\n\n-----\n\n".join(sections) + "\n", charset="utf-8")
+    message.set_content(text, charset="utf-8")
     return message

@@ -20,6 +20,8 @@ def test_the_issue_text_in_the_table() -> None:
     assert permissions.roles_with(permissions.OPERATE) == ("officer",)
     assert permissions.roles_with(permissions.AUDIT) == ("officer", "auditor")
     assert permissions.roles_with(permissions.READ) == ("admin", "clerk", "viewer", "officer")
+    # Any user of a taxpayer may ask for help; officers answer; auditors only audit.
+    assert permissions.roles_with(permissions.SUPPORT) == ("admin", "clerk", "viewer", "officer")
     # Every signed-in user may see who they are; the auditor may do nothing else but audit.
     assert permissions.roles_with(permissions.ACCOUNT) == ROLES
     assert permissions.CAPABILITIES["auditor"] == {permissions.ACCOUNT, permissions.AUDIT}
@@ -33,6 +35,7 @@ def test_the_issue_text_in_the_table() -> None:
         ("officer", permissions.OWN_BOOKS, "TAXPAYER_REQUIRED"),
         ("auditor", permissions.READ, "ROLE_NOT_ALLOWED"),
         ("clerk", permissions.WEBHOOKS, "ROLE_NOT_ALLOWED"),
+        ("auditor", permissions.SUPPORT, "ROLE_NOT_ALLOWED"),
         ("nobody", permissions.ACCOUNT, "ROLE_NOT_ALLOWED"),
     ],
 )
