@@ -192,7 +192,7 @@ def test_password_change_error_next_to_the_field_and_success_keeps_signed_in(
     assert web.client.get("/ui/dashboard", follow_redirects=False).status_code == 200
 
 
-def test_maintenance_window_is_shown_as_a_banner(web: World) -> None:
+def test_maintenance_window_is_shown_and_pauses_form_writes(web: World) -> None:
     clock = web.platform.clock
     assert isinstance(clock, FixedClock)
     with web.platform.database.transaction() as session:
@@ -202,6 +202,13 @@ def test_maintenance_window_is_shown_as_a_banner(web: World) -> None:
     web.platform.maintenance.forget()
     page = web.client.get("/ui/login")
     assert 'class="banner banner-warning"' in page.text and "系统升级" in page.text
+    token = sign_in(web, "seller")  # signing in stays open
+    refused = web.client.post(
+        "/ui/password",
+        data={"csrf_token": token, "current_password": PASSWORD, "new_password": "x" * 20},
+    )
+    assert refused.status_code == 503 and refused.headers["content-type"] == HTML
+    assert "Retry-After" in refused.headers and "维护" in refused.text
 
 
 def test_static_files_are_served_with_a_long_cache(web: World) -> None:

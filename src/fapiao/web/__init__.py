@@ -7,12 +7,13 @@ web/templating.py to answer. See docs/web.md."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from fapiao.web.auth import SignInRequired, WebError, login_url
+from fapiao.web.guards import refuse_writes_in_maintenance
 from fapiao.web.routes import ROUTERS
 from fapiao.web.templating import STATIC, render
 
@@ -48,6 +49,6 @@ async def _refused(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.mount("/static", CachedStatic(directory=str(STATIC)), name="static")
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(refuse_writes_in_maintenance)])
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(WebError, _refused)

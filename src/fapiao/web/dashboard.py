@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,11 +32,13 @@ class Credit:
     used: Decimal
 
     @property
-    def percent(self) -> int:
-        """Share of the limit used, 0 to 100 (a bar never runs past its end)."""
+    def percent(self) -> Decimal:
+        """Share of the limit used, 0.0 to 100.0, to one place (a bar never runs past its
+        end; a small use still shows as more than nothing)."""
         if self.limit <= 0:
-            return 100 if self.used > 0 else 0
-        return max(0, min(100, int(self.used * 100 / self.limit)))
+            return Decimal(100 if self.used > 0 else 0)
+        share = (self.used * 100 / self.limit).quantize(Decimal("0.1"), ROUND_UP)
+        return max(Decimal(0), min(Decimal(100), share))
 
 
 @dataclass(frozen=True)

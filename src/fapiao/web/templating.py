@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fapiao.kit.i18n import LOCALES, translate
 from fapiao.web import banners, nav
@@ -111,3 +111,9 @@ def render(
         media_type="text/html; charset=utf-8",
         headers={**NO_STORE, **(headers or {})},
     )
+
+
+def see_other(path: str) -> RedirectResponse:
+    """The answer to a successful form POST (or a page that lives elsewhere): 303 to a
+    local path, so reloading the next page does not submit the form again."""
+    return RedirectResponse(path, status_code=303)

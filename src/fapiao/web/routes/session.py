@@ -27,7 +27,7 @@ from fapiao.platform import Platform
 from fapiao.web import locale as web_locale
 from fapiao.web.auth import HOME, LOGIN, MaybeWebActor, WebError, safe_next
 from fapiao.web.forms import FormErrors, read_form
-from fapiao.web.templating import render
+from fapiao.web.templating import render, see_other
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,10 +38,6 @@ LOGIN_ERROR_FIELDS = {
     "TOTP_REQUIRED": "totp",
     "TOTP_INVALID": "totp",
 }
-
-
-def see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 @router.get("/")
