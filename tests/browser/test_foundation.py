@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
+
+from .conftest import PASSWORD, SCREENSHOTS, VIEWPORTS
 
 # One user per viewport, so the two runs never share a one-time code or a saved language.
 TOTP_USER = {"phone": "seller-admin", "desktop": "officer"}
@@ -68,3 +70,25 @@ def test_password_change_error_is_shown_next_to_the_field(
     assert error.is_visible()
     assert page.locator("#f-current_password").get_attribute("aria-invalid") == "true"
     check_page(page, "password-error-zh")
+
+
+def test_signing_in_and_reading_work_without_javascript(
+    browser: Browser, server: str, viewport: str
+) -> None:
+    context = browser.new_context(
+        base_url=server, viewport=VIEWPORTS[viewport], locale="zh-CN", java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        page.goto("/ui/dashboard")
+        assert "/ui/login?next=/ui/dashboard" in page.url
+        page.fill("#f-username", "small-clerk")
+        page.fill("#f-password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/ui/dashboard")
+        assert "北京小规模餐饮店" in page.locator("main").inner_text()
+        page.screenshot(path=str(SCREENSHOTS / f"dashboard-nojs-{viewport}.png"), full_page=True)
+        page.get_by_role("button", name="退出").click()
+        page.wait_for_url("**/ui/login")
+    finally:
+        context.close()
