@@ -53,6 +53,10 @@ ZH = {
     "Verify": "发票查验",
     "Verify an invoice": "查验发票",
     "Verify an invoice without signing in": "无需登录即可查验发票",
+    "For the user {username}.": "用户：{username}。",
+    "Your password must be changed before you can sign in: choose a new one.": (
+        "登录前必须修改密码：请设置新密码。"
+    ),
     "Your password was changed. Other devices signed in as you were signed out.": (
         "密码已修改。您在其他设备上的登录已退出。"
     ),

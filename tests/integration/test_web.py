@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import PASSWORD, World, invoice_body
-from fapiao.accounts import sessions
+from fapiao.accounts import management, passwords, sessions
 from fapiao.accounts.models import User
 from fapiao.cli import twofactor
 from fapiao.kit.clock import FixedClock
@@ -222,3 +222,45 @@ def test_static_files_are_served_with_a_long_cache(web: World) -> None:
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
     policy = web.client.get("/ui/login").headers["content-security-policy"]
     assert "script-src 'self';" in policy and "style-src 'self';" in policy
+
+
+def test_a_reset_password_is_changed_through_the_sign_in_page(web: World) -> None:
+    with web.platform.database.transaction() as session:
+        user = session.scalar(select(User).where(User.username == "seller"))
+        assert user is not None
+        management.store_password(
+            session,
+            user.id,
+            passwords.hash_password("temporary-pass-2026"),
+            web.platform.clock.now(),
+            must_change=True,
+            expected_hash=user.password_hash,
+        )
+    web.platform.actors.drop(user.id)
+    login = web.client.post(
+        "/ui/login", data={"username": "seller", "password": "temporary-pass-2026"}
+    )
+    assert login.status_code == 403 and 'action="/ui/password"' in login.text
+    assert 'name="username" value="seller"' in login.text
+    assert sessions.COOKIE not in login.cookies
+    wrong = web.client.post(
+        "/ui/password",
+        data={
+            "username": "seller",
+            "current_password": "not-it",
+            "new_password": "chosen-pass-2026",
+            "confirm_password": "chosen-pass-2026",
+        },
+    )
+    assert wrong.status_code == 401 and 'id="f-current_password-error"' in wrong.text
+    done = web.client.post(
+        "/ui/password",
+        data={
+            "username": "seller",
+            "current_password": "temporary-pass-2026",
+            "new_password": "chosen-pass-2026",
+            "confirm_password": "chosen-pass-2026",
+        },
+    )
+    assert done.status_code == 200 and 'role="status"' in done.text
+    assert web.client.get("/ui/dashboard", follow_redirects=False).status_code == 200

@@ -27,6 +27,7 @@ from fapiao.platform import Platform
 from fapiao.web import locale as web_locale
 from fapiao.web.auth import HOME, LOGIN, MaybeWebActor, WebError, safe_next
 from fapiao.web.forms import FormErrors, read_form
+from fapiao.web.routes import password
 from fapiao.web.templating import render, see_other
 
 router = APIRouter(include_in_schema=False)
@@ -88,6 +89,10 @@ async def login_submit(request: Request, platform: PlatformDep) -> Response:
 
 
 def _login_refused(request: Request, refused: FapiaoError, values: dict[str, str]) -> Response:
+    if refused.code in password.MUST_CHANGE:
+        return password.must_change_page(
+            request, refused, values["username"], totp=bool(values["totp"])
+        )
     locale = web_locale.request_locale(request)
     errors = FormErrors.from_error(refused, locale, fields=LOGIN_ERROR_FIELDS)
     # After a right password the second step asks for the code. The password goes back
