@@ -46,6 +46,8 @@ ZH = {
     ),
     "The two new passwords are not the same.": "两次输入的新密码不一致。",
     "This could not be done": "无法办理",
+    "This page does not exist.": "页面不存在。",
+    "This request cannot be answered.": "无法处理此请求。",
     "This month ({month})": "本月（{month}）",
     "Unknown language {locale}.": "不支持的语言 {locale}。",
     "Username": "用户名",

@@ -264,3 +264,15 @@ def test_a_reset_password_is_changed_through_the_sign_in_page(web: World) -> Non
     )
     assert done.status_code == 200 and 'role="status"' in done.text
     assert web.client.get("/ui/dashboard", follow_redirects=False).status_code == 200
+
+
+def test_a_page_not_built_yet_is_an_html_404_and_the_api_keeps_problem_json(
+    web: World,
+) -> None:
+    sign_in(web, "seller")
+    page = web.client.get("/ui/no-such-page")
+    assert page.status_code == 404 and page.headers["content-type"] == HTML
+    assert "页面不存在" in page.text and 'href="/ui/dashboard"' in page.text
+    api = web.client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404
+    assert api.headers["content-type"].startswith("application/problem+json")
