@@ -44,6 +44,12 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 VIEWPORTS = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 800}}
 PASSWORD = demo.PASSWORD
+TAP = 44
+TOO_SMALL_TO_TAP = f"""() => Array.from(document.querySelectorAll(
+    "button, input:not([type=hidden]), select, textarea, nav a"))
+  .filter(e => e.offsetParent !== null)
+  .filter(e => {{ const r = e.getBoundingClientRect(); return r.height < {TAP}; }})
+  .map(e => e.outerHTML.slice(0, 80))"""
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI") == "true":
@@ -164,6 +170,9 @@ def check_page(viewport: str) -> Callable[[Page, str], None]:
             ensure_ascii=False,
             indent=1,
         )
+        if viewport == "phone":  # controls a finger can hit (inline text links aside)
+            small = page.evaluate(TOO_SMALL_TO_TAP)
+            assert not small, f"{name}: controls under {TAP}px on a phone: {small}"
         widths = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1], f"{name} scrolls sideways at {viewport}: {widths}"
         errors = page.console_errors  # type: ignore[attr-defined]

@@ -30,6 +30,8 @@ def test_sign_in_with_a_one_time_code_reaches_the_dashboard(
     check_page(page, "login-error-zh")
     sign_in(page, username)
     assert page.locator("h1").inner_text() == "工作台"
+    # htmx loaded from this site, configured not to inject styles the CSP would refuse
+    assert page.evaluate("htmx.config.includeIndicatorStyles") is False
     if username == "officer":
         assert page.get_by_role("link", name="纳税人").is_visible()
     else:

@@ -13,6 +13,7 @@ from fastapi import Request
 from fapiao.kit.errors import N_
 from fapiao.kit.i18n import translate
 from fapiao.platform import Platform
+from fapiao.web.locale import request_locale
 
 LEVELS = ("info", "warning", "danger")
 
@@ -33,8 +34,6 @@ def register(provider: Provider) -> None:
 
 
 def banners(request: Request) -> list[Banner]:
-    from fapiao.web.locale import request_locale
-
     locale = request_locale(request)
     found: list[Banner] = []
     for provider in PROVIDERS:
