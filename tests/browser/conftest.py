@@ -8,7 +8,8 @@ Fixtures for page tests:
 - `page`: a fresh browser context and page at that viewport;
 - `check_page(page, name)`: screenshot to test-artifacts/screenshots/NAME-VIEWPORT.png,
   no serious or critical axe-core violations, no horizontal scrolling, no errors in the
-  browser console (a CSP violation is one);
+  browser console (a CSP violation is one), controls of at least 44 px on a phone; the
+  desktop run also checks a tablet's 768 px for sideways scrolling (NAME-tablet.png);
 - `sign_in(page, username)`: through the login form, with the one-time code for the
   demo users that have one.
 
@@ -43,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 VIEWPORTS = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 800}}
+TABLET = {"width": 768, "height": 1024}
 PASSWORD = demo.PASSWORD
 TAP = 44
 TOO_SMALL_TO_TAP = f"""() => Array.from(document.querySelectorAll(
@@ -177,6 +179,12 @@ def check_page(viewport: str) -> Callable[[Page, str], None]:
         assert widths[0] <= widths[1], f"{name} scrolls sideways at {viewport}: {widths}"
         errors = page.console_errors  # type: ignore[attr-defined]
         assert not errors, errors
+        if viewport == "desktop":  # and the tablet width in between, for layout only
+            page.set_viewport_size(TABLET)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-tablet.png"), full_page=True)
+            widths = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+            assert widths[0] <= widths[1], f"{name} scrolls sideways at 768 px: {widths}"
+            page.set_viewport_size(VIEWPORTS[viewport])
 
     return check
 
