@@ -27,6 +27,7 @@ ZH = {
     "Password": "密码",
     "Received": "取得",
     "Red-letter": "红字发票",
+    "Red-letter forms waiting": "待处理的红字确认单",
     "Refused": "无法办理",
     "See issued invoices": "查看开具的发票",
     "See received invoices": "查看取得的发票",
@@ -68,6 +69,7 @@ ZH = {
         "fapiao：开具、取得、勾选、查验、作废和红冲增值税电子发票。"
     ),
     "of ¥{limit} this month": "本月额度 ¥{limit}",
+    "¥{used} of ¥{limit} used this month": "本月已用 ¥{used}，额度 ¥{limit}",
     "{count} invoices": "{count} 张发票",
     "{percent}% of the credit limit used": "已使用授信额度的 {percent}%",
 }

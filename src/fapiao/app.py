@@ -17,6 +17,8 @@ from fapiao.accounts.sessions_api import router as sessions_router
 from fapiao.accounts.tokens_api import router as tokens_router
 from fapiao.accounts.twofactor_api import router as twofactor_router
 from fapiao.accounts.users_api import router as users_router
+from fapiao.announcements.api import router as announcements_router
+from fapiao.announcements.feed import router as announcements_feed_router
 from fapiao.audit.api import router as audit_router
 from fapiao.audit.buffer import AuditBuffer
 from fapiao.audit.middleware import AuditTrail
@@ -29,6 +31,7 @@ from fapiao.http.openapi import use_problem_media_type
 from fapiao.http.responses import JSONResponse
 from fapiao.http.security import HardenedFastAPI
 from fapiao.invoices.api import router as invoices_router
+from fapiao.invoices.lookups_api import router as lookups_router
 from fapiao.invoices.schemas import InvoiceIn
 from fapiao.kit.clock import Clock
 from fapiao.ledger.api import router as ledger_router
@@ -110,6 +113,7 @@ def create_app(
         sessions_router,
         tokens_router,
         invoices_router,
+        lookups_router,
         redletter_router,
         certification_router,
         verification_router,
@@ -123,6 +127,8 @@ def create_app(
         trace_router,
         reconcile_router,
         maintenance_router,
+        announcements_router,
+        announcements_feed_router,
         audit_router,
     ):
         app.include_router(router)

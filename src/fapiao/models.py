@@ -3,6 +3,7 @@
 from fapiao.accounts.models import User
 from fapiao.accounts.security_models import RecoveryCode, UserSecurity
 from fapiao.accounts.tokenmodels import ApiToken, BrowserSession
+from fapiao.announcements.models import Announcement
 from fapiao.audit.models import AuditEntry, AuditHead
 from fapiao.certification.models import CertificationPeriod
 from fapiao.crypto.models import DataKey, EncryptionState
@@ -27,6 +28,7 @@ from fapiao.verification.models import VerificationCount
 from fapiao.webhooks.models import Delivery, DeliveryAttempt, Webhook
 
 __all__ = [
+    "Announcement",
     "ApiToken",
     "AuditEntry",
     "AuditHead",

@@ -149,7 +149,8 @@ class Platform:
 
     def _current_window(self, now: datetime) -> Window | None:
         with self.database.transaction(write=False) as session:
-            return current_window(session, now)
+            # A window scheduled to start before the next reload is known in advance.
+            return current_window(session, now, ahead=timedelta(seconds=1))
 
     def close(self) -> None:
         """Finish queued writes, stop the writer thread and close the database."""

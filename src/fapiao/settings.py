@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     master_key_file: Path | None = None
     field_cipher: str = "aes-256-gcm"
     keys_batch_size: int = Field(default=1000, ge=1, le=100000)
+    # Announcements: a maintenance notice shows as a banner this long before its window;
+    # a notice or release note flagged as a banner shows this many days after publishing.
+    announcement_lead_hours: int = Field(default=72, ge=0, le=24 * 90)
+    announcement_banner_days: int = Field(default=7, ge=1, le=365)
+    # The authority of the feeds' tag: URIs (RFC 4151), a domain the operator owns; the
+    # ids of entries must not change, so set it once.
+    feed_tag_authority: str = Field(default="fapiao.localhost", pattern=r"^[a-z0-9.-]{1,100}$")
 
     @field_validator("region")
     @classmethod

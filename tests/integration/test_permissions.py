@@ -54,9 +54,13 @@ TABLE: dict[str, str] = {
     "GET /api/v1/taxpayers/me":                       "ok   ok   ok   403  403  ok   ok   401",
     "POST /api/v1/invoices":                          "ok   ok   403  403  403  ok   ok   401",
     "GET /api/v1/invoices":                           "ok   ok   ok   403  403  ok   ok   401",
+    "GET /api/v1/invoices/export":                    "ok   ok   ok   403  403  ok   ok   401",
     "GET /api/v1/invoices/{number}":                  "ok   ok   ok   ok   403  404  404  401",
+    "GET /api/v1/tax-codes":                          "ok   ok   ok   ok   ok   ok   ok   401",
+    "GET /api/v1/buyers/recent":                      "ok   ok   ok   403  403  ok   ok   401",
     "GET /api/v1/invoices/{number}/receipt":          "ok   ok   ok   ok   403  404  404  401",
     "GET /api/v1/invoices/{number}/trace":            "ok   ok   ok   ok   403  404  404  401",
+    "GET /api/v1/invoices/{number}/qrcode.svg":       "ok   ok   ok   ok   403  404  404  401",
     "GET /api/v1/trace":                              "ok   ok   ok   ok   403  ok   ok   401",
     "POST /api/v1/invoices/{number}/void":            "ok   ok   403  403  403  404  404  401",
     "POST /api/v1/red-letter-forms":                  "ok   ok   403  403  403  404  404  401",
@@ -111,6 +115,17 @@ TABLE: dict[str, str] = {
     "POST /api/v1/taxpayers/{tax_id}/users":          "403  403  403  ok   403  403  403  401",
     "POST /api/v1/taxpayers/{tax_id}/users/{username}/password":
                                                       "403  403  403  ok   403  403  403  401",
+    "GET /api/v1/announcements":                      "ok   ok   ok   ok   ok   ok   ok   ok",
+    "GET /api/v1/announcements/{announcement_id}":    "ok   ok   ok   ok   ok   ok   ok   ok",
+    "GET /announcements.atom":                        "ok   ok   ok   ok   ok   ok   ok   ok",
+    "GET /announcements.rss":                         "ok   ok   ok   ok   ok   ok   ok   ok",
+    "POST /api/v1/announcements":                     "403  403  403  ok   403  403  403  401",
+    "PUT /api/v1/announcements/{announcement_id}":    "403  403  403  ok   403  403  403  401",
+    "POST /api/v1/announcements/{announcement_id}/publish":
+                                                      "403  403  403  ok   403  403  403  401",
+    "POST /api/v1/announcements/{announcement_id}/withdraw":
+                                                      "403  403  403  ok   403  403  403  401",
+    "DELETE /api/v1/announcements/{announcement_id}": "403  403  403  ok   403  403  403  401",
     "GET /healthz":                                   "ok   ok   ok   ok   ok   ok   ok   ok",
     "GET /readyz":                                    "ok   ok   ok   ok   ok   ok   ok   ok",
     "GET /metrics":                                   "ok   ok   ok   ok   ok   ok   ok   ok",
@@ -132,6 +147,7 @@ class Objects:
     reconciliation_id: int
     token_id: int  # an API token the seller's admin made
     period: str = "202611"
+    announcement_id: int = 0  # a published release note
 
 
 Request = Callable[[Objects], dict[str, Any]]
@@ -142,6 +158,7 @@ REQUESTS: dict[str, Request] = {
     "POST /api/v1/auth/token": lambda o: {"data": {"username": "seller", "password": PASSWORD}},
     "POST /api/v1/invoices": lambda o: {"json": invoice_body()},
     "GET /api/v1/trace": lambda o: {"params": {"number": o.issued}},
+    "GET /api/v1/tax-codes": lambda o: {"params": {"q": "信息"}},
     "POST /api/v1/invoices/{number}/void": lambda o: {"path": {"number": o.paper}},
     "POST /api/v1/red-letter-forms": lambda o: {
         "json": {"blue_number": o.unreversed, "reason": "01"}
@@ -163,6 +180,8 @@ REQUESTS: dict[str, Request] = {
         "json": {"number": o.issued, "issue_date": "2026-11-10", "total_with_tax": "226.00"}
     },
     "PUT /api/v1/maintenance": lambda o: {"json": {"until": "2026-11-10T12:00:00+08:00"}},
+    "POST /api/v1/announcements": lambda o: {"json": ANNOUNCEMENT},
+    "PUT /api/v1/announcements/{announcement_id}": lambda o: {"json": ANNOUNCEMENT},
     # Signed-in callers change their own password (and carry on with the new token, see
     # AFTER); an anonymous caller names a user whose password was not reset: refused.
     "POST /api/v1/me/password": lambda o: {
@@ -193,6 +212,8 @@ REQUESTS: dict[str, Request] = {
         "json": {"new_password": NEW_PASSWORD},
     },
 }
+
+ANNOUNCEMENT = {"kind": "release", "title_zh": "新版本", "title_en": "New release"}
 
 # Routes that answer only a browser session (bearer callers get 401); their allowed
 # path is tested with real sessions in tests/integration/test_sessions.py.
@@ -327,6 +348,7 @@ def call(world: World, o: Objects, route: str, caller: str) -> Response:
         "reconciliation_id": o.reconciliation_id,
         "tax_id": SELLER_ID,
         "token_id": o.token_id,
+        "announcement_id": o.announcement_id,
         "username": "seller_spare",  # a user of the seller whose token no caller uses
         **spec.pop("path", {}),
     }
@@ -435,5 +457,8 @@ def build_objects(world: World) -> Objects:
         files={"file": ("list.csv", reconciliation_csv(objects))},
     )
     objects.reconciliation_id = reconciliation["id"]
+    note = post("officer", "/api/v1/announcements", json=ANNOUNCEMENT)
+    post("officer", f"/api/v1/announcements/{note['id']}/publish", 200)
+    objects.announcement_id = note["id"]
     platform.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
     return objects

@@ -62,3 +62,17 @@ def test_only_one_caller_refreshes_a_stale_window() -> None:
     assert second == (True, WINDOW)  # ...the others use what is known meanwhile
     state.refresh(clock.now())
     assert state.cached(clock.now()) == (True, WINDOW)
+
+
+def test_a_window_about_to_start_closes_writes_at_its_start_not_at_the_next_read() -> None:
+    clock = FixedClock(START - timedelta(milliseconds=400))
+    reads: list[datetime] = []
+
+    def load(now: datetime) -> Window | None:
+        reads.append(now)
+        return WINDOW  # the loader names it ahead of its start
+
+    state = MaintenanceState(load, clock)
+    assert state.current() is None  # not in force yet
+    clock.set(START)
+    assert state.current() == WINDOW and len(reads) == 1

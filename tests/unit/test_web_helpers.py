@@ -3,15 +3,11 @@ role, local-only redirects, the credit meter and month bounds."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from fapiao.accounts import permissions
 from fapiao.accounts.service import Actor
 from fapiao.kit.errors import N_, Conflict, FieldError, ValidationFailed
 from fapiao.web import nav
 from fapiao.web.auth import safe_next
-from fapiao.web.dashboard import Credit, month_bounds
 from fapiao.web.forms import FormErrors
 
 
@@ -61,11 +57,3 @@ def test_next_is_a_local_path_only() -> None:
     for bad in (None, "", "x", "https://a.example/", "//a.example/", "/\\a.example", "/a\nb"):
         assert safe_next(bad) == "/ui/dashboard"
     assert safe_next("/ui/invoices?page=2#top") == "/ui/invoices?page=2#top"
-
-
-def test_credit_meter_and_month_bounds() -> None:
-    assert Credit(Decimal("5000000"), Decimal("22113")).percent == Decimal("0.5")
-    assert Credit(Decimal("100"), Decimal("250")).percent == Decimal("100")
-    assert Credit(Decimal("0"), Decimal("0")).percent == Decimal("0")
-    assert month_bounds(date(2026, 12, 7)) == (date(2026, 12, 1), date(2027, 1, 1))
-    assert month_bounds(date(2026, 2, 28)) == (date(2026, 2, 1), date(2026, 3, 1))

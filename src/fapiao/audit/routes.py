@@ -18,7 +18,14 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UNAUDITED_WRITES = frozenset({"/api/v1/auth/token", "/api/v1/verify"})
 # Reads of no taxpayer's data: an officer reading these is not recorded.
 NOT_TAXPAYER_DATA = frozenset(
-    {"/api/v1/me", "/api/v1/keys", "/api/v1/maintenance", "/api/v1/taxpayers/me"}
+    {
+        "/api/v1/me",
+        "/api/v1/keys",
+        "/api/v1/maintenance",
+        "/api/v1/taxpayers/me",
+        "/api/v1/announcements",
+        "/api/v1/announcements/{announcement_id}",
+    }
 )
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
 

@@ -11,6 +11,9 @@ from sqlalchemy import select
 from fapiao.accounts import service as accounts
 from fapiao.accounts import twofactor
 from fapiao.accounts.models import User
+from fapiao.announcements import service as announcements
+from fapiao.announcements.models import Announcement
+from fapiao.announcements.rules import RELEASE, Draft
 from fapiao.cli.context import console, state
 from fapiao.cli.twofactor import CLI
 from fapiao.invoices import rules
@@ -39,6 +42,33 @@ USERS = (
     ("small-clerk", "clerk", SMALL[0]),
     ("officer", "officer", None),
 )
+
+
+RELEASE_NOTE = Draft(
+    kind=RELEASE,
+    title_zh="平台公告与维护通知上线",
+    title_en="Announcements and maintenance notices",
+    body_zh="税务机关可发布维护窗口、版本说明和通知：页面顶部横幅、公告列表、"
+    "GET /api/v1/announcements 以及 Atom/RSS 订阅（/announcements.atom、/announcements.rss）。",
+    body_en="The tax bureau publishes maintenance windows, release notes and notices: as a "
+    "banner, a list, GET /api/v1/announcements and Atom/RSS feeds "
+    "(/announcements.atom, /announcements.rss).",
+    banner=True,
+)
+
+
+def seed_announcements(platform: Platform) -> bool:
+    """Publish the demo release note; False when it is there already."""
+    now = platform.clock.now()
+    with platform.database.transaction() as session:
+        there = session.scalar(
+            select(Announcement.id).where(Announcement.title_zh == RELEASE_NOTE.title_zh)
+        )
+        if there is not None:
+            return False
+        note = announcements.create(session, now, RELEASE_NOTE, "officer")
+        announcements.publish(session, now, note.id)
+    return True
 
 
 def seed(platform: Platform) -> bool:
@@ -105,6 +135,7 @@ def register(app: typer.Typer) -> None:
         """Seed demo taxpayers, users and invoices (once; running it again changes nothing)."""
         platform = state(ctx).platform()
         created = seed(platform)
+        seed_announcements(platform)
         console.print("demo data seeded" if created else "demo data already present")
         table = Table("username", "password", "role", "taxpayer")
         for username, role, tax_id in USERS:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from fapiao.cli import (
+    announcement,
     audit,
     db,
     demo,
@@ -54,6 +55,7 @@ app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(ledger.receipt_app, name="receipt")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(maintenance.app, name="maintenance")
+app.add_typer(announcement.app, name="announcement")
 app.add_typer(token.app, name="token")
 app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")

@@ -41,6 +41,10 @@ _PYDANTIC: dict[str, tuple[str, str]] = {
     "greater_than_equal": ("TOO_SMALL", N_("Must be at least {ge}.")),
     "less_than_equal": ("TOO_LARGE", N_("Must be at most {le}.")),
     "extra_forbidden": ("UNKNOWN_FIELD", N_("Unknown field.")),
+    "time_out_of_range": (
+        "OUT_OF_RANGE",
+        N_("Must be a time between the years 2000 and 2999."),
+    ),
     "control_character": ("CONTROL_CHARACTER", N_("Control characters are not allowed.")),
     "decimal_type": ("DECIMAL_AS_STRING", N_('Give the number as a string, for example "113.00".')),
     "decimal_format": ("INVALID_DECIMAL", N_("Not a decimal number.")),

@@ -7,15 +7,16 @@ import time
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from fapiao.http.body import json_body, read_model
 from fapiao.http.deps import PlatformDep, ReadAfter
 from fapiao.http.openapi import PROBLEMS
+from fapiao.http.problems import locale_of
 from fapiao.http.responses import JSONResponse
 from fapiao.http.roles import Issuer, OwnBooks, Reader
-from fapiao.invoices import listing, rejections, rules, service, void
+from fapiao.invoices import export, listing, qrcode, rejections, rules, service, void
 from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.schemas import (
     InvoiceIn,
@@ -90,6 +91,86 @@ async def issue_invoice(
     return JSONResponse(view, status_code=201, headers=headers)
 
 
+ListSort = Annotated[
+    Literal["-issue_date", "issue_date", "-total_with_tax", "total_with_tax"],
+    Query(description="order: issue date or total with tax; a leading - means descending"),
+]
+
+
+@router.get(
+    "/invoices/export",
+    responses={200: {"content": {media: {} for media in export.FORMATS.values()}}},
+    response_class=Response,
+)
+def export_invoices(
+    request: Request,
+    platform: PlatformDep,
+    actor: OwnBooks,
+    format: Literal["csv", "xlsx"] = "csv",
+    direction: Literal["issued", "received"] = "issued",
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    counterparty: Annotated[str | None, Query(pattern=r"^[0-9A-Z]{15,20}$")] = None,
+    status: Literal["normal", "partially_reversed", "fully_reversed", "voided"] | None = None,
+    kind: Literal["special", "ordinary"] | None = None,
+    sort: ListSort = "-issue_date",
+) -> Response:
+    """The caller's issued or received invoices with the filters of the list, as a CSV or
+    XLSX file with headers in the caller's language (at most 100,000 rows: narrow the dates
+    for more)."""
+    filters = _filters(direction, date_from, date_to, counterparty, status, kind, sort)
+    locale = locale_of(request)
+
+    def work(session: Session) -> list[list[Any]]:
+        query = listing.matching(session, actor, filters)
+        if query is None:
+            return list(export.rows([], locale))
+        found = list(session.scalars(listing.ordered(query, sort).limit(export.MAX_ROWS + 1)))
+        if len(found) > export.MAX_ROWS:
+            raise invalid(
+                "to",
+                "EXPORT_TOO_LARGE",
+                N_("More than {max} invoices match; choose a shorter date range."),
+                max=export.MAX_ROWS,
+            )
+        return list(export.rows(found, locale))
+
+    table = platform.database.read(work)
+    name = f"invoices-{direction}-{platform.clock.now().strftime('%Y%m%d')}.{format}"
+    body = export.to_csv(table) if format == "csv" else export.to_xlsx(table, direction)
+    return Response(
+        body,
+        media_type=export.FORMATS[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _filters(
+    direction: str,
+    date_from: date | None,
+    date_to: date | None,
+    counterparty: str | None,
+    status: str | None,
+    kind: str | None,
+    sort: str,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> listing.ListFilter:
+    if date_from and date_to and date_from > date_to:
+        raise invalid("from", "DATE_RANGE_INVALID", N_("The start date is after the end date."))
+    return listing.ListFilter(
+        direction=direction,
+        date_from=date_from,
+        date_to=date_to,
+        counterparty=counterparty,
+        status=status,
+        kind=kind,
+        limit=limit,
+        cursor=cursor,
+        sort=sort,
+    )
+
+
 @router.get("/invoices/{number}", response_model=InvoiceOut)
 def get_invoice(
     number: NumberPath, platform: PlatformDep, actor: Reader, after: ReadAfter
@@ -123,6 +204,35 @@ def get_receipt(
     return JSONResponse(receipt)
 
 
+@router.get(
+    "/invoices/{number}/qrcode.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def get_qrcode(
+    number: NumberPath, platform: PlatformDep, actor: Reader, after: ReadAfter
+) -> Response:
+    """The invoice's QR code as SVG (its text is in the `X-Fapiao-QR` header): for its
+    seller, its buyer or an officer; 404 for anyone else."""
+
+    def work(session: Session) -> str:
+        invoice = service.get_visible(session, actor, number)
+        return qrcode.payload(
+            invoice.kind,
+            invoice.number,
+            invoice.total_with_tax,
+            invoice.issue_date,
+            platform.secret,
+        )
+
+    text = platform.database.read(work, after=after)
+    return Response(
+        qrcode.svg(text),
+        media_type="image/svg+xml",
+        headers={"X-Fapiao-QR": text, "Cache-Control": "private, max-age=3600"},
+    )
+
+
 @router.get("/invoices", response_model=InvoicePage)
 def list_invoices(
     platform: PlatformDep,
@@ -135,21 +245,13 @@ def list_invoices(
     kind: Literal["special", "ordinary"] | None = None,
     cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    sort: ListSort = "-issue_date",
     after: ReadAfter = None,
 ) -> JSONResponse:
-    """The caller's issued or received invoices, newest first, a page at a time. May be
-    served by a replica (see `X-Fapiao-Consistency`)."""
-    if date_from and date_to and date_from > date_to:
-        raise invalid("from", "DATE_RANGE_INVALID", N_("The start date is after the end date."))
-    filters = listing.ListFilter(
-        direction=direction,
-        date_from=date_from,
-        date_to=date_to,
-        counterparty=counterparty,
-        status=status,
-        kind=kind,
-        limit=limit,
-        cursor=cursor,
+    """The caller's issued or received invoices, newest first unless `sort` says otherwise,
+    a page at a time. May be served by a replica (see `X-Fapiao-Consistency`)."""
+    filters = _filters(
+        direction, date_from, date_to, counterparty, status, kind, sort, limit, cursor
     )
 
     def work(session: Session) -> dict[str, Any]:

@@ -22,6 +22,14 @@ OPEN = frozenset(
         "/api/v1/maintenance",
     }
 )
+# Officers tell users about the window while it is on, and call off the window a
+# read-only notice scheduled by withdrawing it.
+OPEN_TREES = ("/api/v1/announcements",)
+
+
+def is_open(path: str) -> bool:
+    path = path.rstrip("/")
+    return path in OPEN or any(path == tree or path.startswith(tree + "/") for tree in OPEN_TREES)
 
 
 class MaintenanceGate:
@@ -39,7 +47,7 @@ class MaintenanceGate:
             scope["type"] != "http"
             or scope["method"] not in WRITES
             or not scope["path"].startswith("/api/v1/")
-            or scope["path"].rstrip("/") in OPEN
+            or is_open(scope["path"])
         ):
             await self.app(scope, receive, send)
             return

@@ -94,9 +94,25 @@ def _open_rows(now: datetime) -> Any:
     )
 
 
-def current_window(session: Session, now: datetime) -> Window | None:
-    """The window in force at `now`, if any (the latest one set)."""
+def current_window(
+    session: Session, now: datetime, ahead: timedelta = timedelta(0)
+) -> Window | None:
+    """The window in force at `now`, if any (the latest one set). With `ahead`, when none
+    is in force, the first scheduled to start within `ahead` of `now`: a process that
+    keeps the answer for a while then closes writes at the window's start, not up to
+    `ahead` late (`Window.active` says when it is in force)."""
     row = session.scalar(_open_rows(now).order_by(MaintenanceWindow.id.desc()).limit(1))
+    if row is None and ahead > timedelta(0):
+        row = session.scalar(
+            select(MaintenanceWindow)
+            .where(
+                MaintenanceWindow.ended_at.is_(None),
+                MaintenanceWindow.starts_at > now,
+                MaintenanceWindow.starts_at <= now + ahead,
+            )
+            .order_by(MaintenanceWindow.starts_at, MaintenanceWindow.id)
+            .limit(1)
+        )
     return None if row is None else _window(row)
 
 
@@ -141,6 +157,56 @@ def start(
     session.add(row)
     session.flush()
     return _window(row)
+
+
+def schedule(
+    session: Session,
+    now: datetime,
+    starts_at: datetime,
+    until: datetime,
+    set_by: str,
+    message_zh: str = "",
+    message_en: str = "",
+) -> int:
+    """Schedule a window from `starts_at` (now when earlier) until `until`, leaving any
+    window in force alone; its id, for `cancel`. 422 when `until` is not after both."""
+    starts_at = max(starts_at.astimezone(UTC), now)
+    until = until.astimezone(UTC)
+    if until <= starts_at:
+        raise invalid(
+            "ends_at",
+            "MAINTENANCE_UNTIL_PAST",
+            N_("The end of maintenance ({until}) must be in the future."),
+            until=until.astimezone(CST).strftime("%Y-%m-%d %H:%M"),
+        )
+    if until - starts_at > timedelta(days=31):
+        raise invalid(
+            "ends_at", "MAINTENANCE_TOO_LONG", N_("A maintenance window lasts at most 31 days.")
+        )
+    row = MaintenanceWindow(
+        starts_at=starts_at,
+        until=until,
+        message_zh=message_zh.strip()[:MESSAGE_MAX],
+        message_en=message_en.strip()[:MESSAGE_MAX],
+        set_by=set_by,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def cancel(session: Session, now: datetime, window_id: int) -> None:
+    """Call off a scheduled window: one not yet begun is removed (it was never in force,
+    so no history would say it was), one in force ends now, one over stays as it was."""
+    row = session.get(MaintenanceWindow, window_id)
+    if row is None or row.ended_at is not None or row.until <= now:
+        return
+    if row.starts_at > now:
+        session.delete(row)
+    else:
+        row.ended_at = now
+    session.flush()
 
 
 def end(session: Session, now: datetime) -> bool:
@@ -222,7 +288,8 @@ class MaintenanceState:
             return window if window is not None and window.active(now) else None
         with self._lock:
             self._fetched_at, self._window, self._refreshing = now, window, False
-        return window
+        # The loader may name a window about to start; it is in force only from its start.
+        return window if window is not None and window.active(now) else None
 
     def forget(self) -> None:
         with self._lock:

@@ -1,0 +1,1 @@
+"""Announcements: maintenance notices and release notes, as banners, a list and feeds."""
