@@ -276,3 +276,28 @@ def test_a_page_not_built_yet_is_an_html_404_and_the_api_keeps_problem_json(
     api = web.client.get("/api/v1/no-such-thing")
     assert api.status_code == 404
     assert api.headers["content-type"].startswith("application/problem+json")
+
+
+def test_published_announcements_are_banners_in_the_pages_language(web: World) -> None:
+    officer = web.as_("officer")
+    created = web.client.post(
+        "/api/v1/announcements",
+        json={
+            "kind": "notice",
+            "title_zh": "开票新规",
+            "title_en": "New issuing rules",
+            "body_zh": "详见帮助。",
+            "body_en": "See help.",
+            "banner": True,
+        },
+        headers=officer,
+    )
+    assert created.status_code == 201, created.text
+    published = web.client.post(
+        f"/api/v1/announcements/{created.json()['id']}/publish", headers=officer
+    )
+    assert published.status_code == 200, published.text
+    zh = web.client.get("/ui/login").text
+    assert "开票新规" in zh and "banner-info" in zh
+    en = web.client.get("/ui/login", headers={"Accept-Language": "en"}).text
+    assert "New issuing rules" in en

@@ -35,7 +35,7 @@ class Mine:
 @router.get("/ui/dashboard")
 async def dashboard_page(request: Request, platform: PlatformDep, actor: WebActor) -> Response:
     mine, everyone = await run_in_threadpool(_figures, platform, actor)
-    meter = None
+    meter = meter_label = None
     if mine is not None:
         locale = request_locale(request)
         share = round(mine.summary.credit_share * 100, 1)
@@ -46,11 +46,19 @@ async def dashboard_page(request: Request, platform: PlatformDep, actor: WebActo
             used=money(mine.summary.credit_used),
             limit=money(mine.summary.credit_limit),
         )
+        meter_label = title
         # charts escape every text they draw; the SVG is markup of ours
         meter = Markup(
             charts.meter(mine.summary.credit_used, mine.summary.credit_limit, title, description)
         )
-    return render(request, "dashboard.html", mine=mine, everyone=everyone, meter=meter)
+    return render(
+        request,
+        "dashboard.html",
+        mine=mine,
+        everyone=everyone,
+        meter=meter,
+        meter_label=meter_label,
+    )
 
 
 def _figures(
