@@ -3,8 +3,9 @@
 # .venv that depend on pyproject.toml, so repeated runs are fast.
 #
 #   make run     install runtime deps, migrate, load demo data, serve on 127.0.0.1:8000
-#   make test    install dev deps, make sure PostgreSQL server programs exist, lint, type-check,
-#                then pytest with FAPIAO_TEST_POSTGRES=required (no PostgreSQL test may skip)
+#   make test    install dev deps, make sure PostgreSQL server programs, Chromium and the CJK
+#                fonts exist, lint, type-check, then pytest with FAPIAO_TEST_POSTGRES=required
+#                (no PostgreSQL test may skip; the browser tests run in CI)
 #   make lint    ruff check, ruff format --check, mypy
 #   make fmt     ruff format and ruff check --fix
 #   make bench   bench/run.py
@@ -34,7 +35,7 @@ PYTEST_ARGS ?=
 .PHONY: help venv install install-dev run test soak postgres lint fmt bench clean distclean
 
 help:
-	@sed -n '1,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,18p' Makefile | sed 's/^# \{0,1\}//'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +70,7 @@ lint: $(DEV_STAMP)
 
 test: $(DEV_STAMP)
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-browser.sh
 	$(BIN)/ruff check
 	$(BIN)/ruff format --check
 	$(BIN)/mypy

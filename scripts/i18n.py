@@ -1,6 +1,7 @@
-"""Refresh the message catalogue: extract every marked string from src/fapiao into
-messages.pot and merge it into the zh_CN catalogue (new entries stay untranslated until
-someone translates them; the test suite fails while any are)."""
+"""Refresh the message catalogue: extract every marked string from src/fapiao (Python
+code, and the web pages' Jinja2 templates) into messages.pot and merge it into the zh_CN
+catalogue (new entries stay untranslated until someone translates them; the test suite
+fails while any are)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ def extract() -> Catalog:
     catalog = Catalog(project="fapiao", charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
         str(SOURCE),
-        method_map=[("**.py", "python")],
+        # Templates call _("...") like the Python code; Jinja2's own Babel extractor
+        # reads them.
+        method_map=[("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")],
+        options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
         keywords=KEYWORDS,
         comment_tags=["Translators:"],
     ):

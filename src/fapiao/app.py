@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 
-from fapiao import __version__, metrics, migrate
+from fapiao import __version__, metrics, migrate, web
 from fapiao.accounts.api import router as auth_router
 from fapiao.accounts.password_api import router as password_router
 from fapiao.accounts.sessions_api import router as sessions_router
@@ -50,20 +50,6 @@ from fapiao.trace.api import router as trace_router
 from fapiao.verification.api import router as verification_router
 from fapiao.webhooks.api import router as webhooks_router
 from fapiao.worker import create_worker
-
-LANDING = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>fapiao 电子发票服务平台</title></head>
-<body>
-<h1>fapiao 电子发票服务平台</h1>
-<p>开具、接收、勾选、查验、作废和红冲增值税电子发票。<br>
-Issue, receive, certify, verify, void and reverse VAT e-invoices.</p>
-<ul>
-<li><a href="/docs">API 文档 / API documentation</a></li>
-<li><a href="/openapi.json">OpenAPI</a></li>
-<li><a href="/healthz">健康检查 / Health</a></li>
-</ul></body></html>"""
 
 
 def create_app(
@@ -212,9 +198,5 @@ def create_app(
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     docs.install(app)
-
-    @app.get("/", include_in_schema=False)
-    def landing() -> HTMLResponse:
-        return HTMLResponse(LANDING, media_type="text/html; charset=utf-8")
-
+    web.install(app)  # the pages, under /ui and at /; static files under /static
     return app

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fapiao.accounts import permissions
@@ -21,6 +21,7 @@ from fapiao.accounts.passwords import (
     hash_password,
 )
 from fapiao.kit.errors import N_, Conflict, Unauthorized, invalid
+from fapiao.kit.i18n import LOCALES
 from fapiao.taxpayers.models import Taxpayer
 
 # Verified against when the username is unknown, so both failures take the same time.
@@ -227,3 +228,11 @@ def load_actor(session: Session, user_id: int) -> Actor:
         taxpayer_kind=row.kind,
         token_version=row.token_version,
     )
+
+
+def set_locale(session: Session, user_id: int, locale: str | None) -> None:
+    """Save the user's language (zh-CN or en; None to follow the browser again). Callers
+    drop the user from Platform.actors so the next request reads it."""
+    if locale is not None and locale not in LOCALES:
+        raise invalid("locale", "LOCALE_UNKNOWN", N_("Unknown language {locale}."), locale=locale)
+    session.execute(update(User).where(User.id == user_id).values(locale=locale))

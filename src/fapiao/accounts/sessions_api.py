@@ -56,7 +56,7 @@ def check_login(
     return checked.user_id
 
 
-def _set_cookie(response: Response, platform: Platform, session_id: str) -> None:
+def set_cookie(response: Response, platform: Platform, session_id: str) -> None:
     response.set_cookie(
         sessions.COOKIE,
         session_id,
@@ -68,7 +68,7 @@ def _set_cookie(response: Response, platform: Platform, session_id: str) -> None
     )
 
 
-def _clear_cookie(response: Response, platform: Platform) -> None:
+def clear_cookie(response: Response, platform: Platform) -> None:
     response.delete_cookie(
         sessions.COOKIE,
         path="/",
@@ -103,8 +103,19 @@ def sign_in(
     token. Any session the browser already had is ended; the new one has a new id."""
     csrf.check_origin(request)
     guard.check_login(platform, request, username)  # the same limits as /auth/token
-    now = platform.clock.now()
     user_id = check_login(platform, request, username, password, totp)
+    actor, session_id, live = open_session(platform, request, user_id)
+    response = JSONResponse(_answer(actor, platform, session_id, live))
+    set_cookie(response, platform, session_id)
+    return response
+
+
+def open_session(
+    platform: Platform, request: Request, user_id: int
+) -> tuple[Actor, str, sessions.Live]:
+    """A new session for a user who passed the sign-in checks (the web pages sign in
+    through here too); any session the browser had is ended."""
+    now = platform.clock.now()
     with platform.database.transaction() as session:
         session_id = sessions.start(
             session, user_id, now, lifetimes(platform), request.cookies.get(sessions.COOKIE)
@@ -112,9 +123,7 @@ def sign_in(
         actor = load_actor(session, user_id)
         live = sessions.find(session, session_id, now, lifetimes(platform))
     assert live is not None  # just started
-    response = JSONResponse(_answer(actor, platform, session_id, live))
-    _set_cookie(response, platform, session_id)
-    return response
+    return actor, session_id, live
 
 
 @router.get("/auth/session", response_model=SessionOut)
@@ -134,11 +143,11 @@ async def sign_out(request: Request, platform: PlatformDep) -> Response:
     response = Response(status_code=204)
     if session_id and await run_in_threadpool(find_session, platform, session_id) is not None:
         await session_actor(request, platform)  # the CSRF checks
-        await run_in_threadpool(_end, platform, session_id)
-    _clear_cookie(response, platform)
+        await run_in_threadpool(end_session, platform, session_id)
+    clear_cookie(response, platform)
     return response
 
 
-def _end(platform: Platform, session_id: str) -> None:
+def end_session(platform: Platform, session_id: str) -> None:
     with platform.database.transaction() as session:
         sessions.end(session, session_id, platform.clock.now())

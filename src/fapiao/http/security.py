@@ -32,6 +32,10 @@ CONTENT_SECURITY_POLICY = _policy()
 # elements it renders; scripts stay restricted to this origin.
 DOCS_CONTENT_SECURITY_POLICY = _policy(style_src="'self' 'unsafe-inline'")
 HSTS = "max-age=31536000"
+# Never a referrer to another site. Not "no-referrer": under it a browser sends
+# `Origin: null` with a plain HTML form's POST, which the CSRF origin check (rightly)
+# refuses, so the web pages' forms could not work without JavaScript.
+REFERRER_POLICY = "same-origin"
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 )
@@ -42,7 +46,7 @@ def _headers(policy: str) -> list[tuple[bytes, bytes]]:
         (b"content-security-policy", policy.encode()),
         (b"x-frame-options", b"DENY"),
         (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"no-referrer"),
+        (b"referrer-policy", REFERRER_POLICY.encode()),
         (b"permissions-policy", PERMISSIONS_POLICY.encode()),
         (b"cross-origin-opener-policy", b"same-origin"),
     ]

@@ -1,0 +1,39 @@
+"""Checks every web page gets from web.install, like the ASGI gates of the API."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+
+from fapiao.kit.errors import FapiaoError
+from fapiao.maintenance.gate import WRITES
+from fapiao.maintenance.service import REFUSAL
+from fapiao.platform import Platform
+from fapiao.web.auth import WebError
+
+# As in the API: signing in and out stay open; the language is a display preference.
+OPEN_DURING_MAINTENANCE = frozenset({"/ui/login", "/ui/logout", "/ui/lang"})
+
+
+async def refuse_writes_in_maintenance(request: Request) -> None:
+    """A form POST during a maintenance window gets the maintenance page (503), exactly
+    as the API refuses writes (maintenance/gate.py); reading pages keep working."""
+    if request.method not in WRITES or request.url.path in OPEN_DURING_MAINTENANCE:
+        return
+    platform: Platform = request.app.state.platform
+    state = platform.maintenance
+    now = platform.clock.now()
+    fresh, window = state.cached(now)
+    if not fresh:
+        window = await run_in_threadpool(state.refresh, now)
+    if window is None:
+        return
+    raise WebError(
+        FapiaoError(
+            "MAINTENANCE",
+            REFUSAL,
+            status=503,
+            params={"until": window.until_local()},
+            headers={"Retry-After": str(window.retry_after(now))},
+        )
+    )
