@@ -1,0 +1,131 @@
+"""zh_CN translations of the invoice list and detail pages, the trace page and the help
+centre pages."""
+
+ZH = {
+    "20 digits": "20 位数字",
+    "A tax ID has 15 to 20 digits and capital letters.": (
+        "纳税人识别号由 15 至 20 位数字和大写字母组成。"
+    ),
+    "Address and phone": "地址、电话",
+    "All help articles": "全部帮助文章",
+    "All the reasons an invoice can't be seen": "发票查不到的全部原因",
+    "Amount": "金额",
+    "Any kind": "全部种类",
+    "Any status": "全部状态",
+    "Bank and account": "开户行及账号",
+    "Buyer's tax ID": "购买方纳税人识别号",
+    "Can't find an invoice?": "查不到发票？",
+    "Certification changed; recorded in the ledger (entry {seq}).": (
+        "勾选状态已变更，已记入账本（第 {seq} 条）。"
+    ),
+    "Certify this invoice": "勾选认证此发票",
+    "Choose CSV or XLSX.": "请选择 CSV 或 XLSX。",
+    "Clear the filters": "清除筛选条件",
+    "Download this list:": "下载此列表：",
+    "Drawer": "开票人",
+    "E-mail notice sent to {to}.": "电子邮件通知已发送至 {to}。",
+    "E-mail notice to {to} failed: {error}.": "发送至 {to} 的电子邮件通知失败：{error}。",
+    "E-mail notice to {to} is waiting to be sent.": "发送至 {to} 的电子邮件通知等待发送。",
+    "Enter a date as YYYY-MM-DD.": "请按 YYYY-MM-DD 格式输入日期。",
+    "Enter its number: the platform tells you where it is and why you may not see it.": (
+        "输入发票号码：平台会告诉您发票在哪里，以及您为什么可能看不到它。"
+    ),
+    "Entry hash": "条目哈希",
+    "Event {event} could not be delivered to your webhook: {error}.": (
+        "事件 {event} 未能推送到您的 Webhook：{error}。"
+    ),
+    "Event {event} delivered to your webhook.": "事件 {event} 已推送到您的 Webhook。",
+    "Event {event} is being delivered to your webhook ({attempts} tries).": (
+        "事件 {event} 正在推送到您的 Webhook（已尝试 {attempts} 次）。"
+    ),
+    "Event {event} is waiting to be sent.": "事件 {event} 等待发送。",
+    "Event: {kind}.": "事件：{kind}。",
+    "First page": "第一页",
+    "For requests your system sent that did not come back with an invoice number.": (
+        "用于您的系统已发送、但未返回发票号码的请求。"
+    ),
+    "Goods or service": "货物或应税劳务、服务名称",
+    "In this article": "本文目录",
+    "In words": "价税合计（大写）",
+    "Invoice {number}": "发票 {number}",
+    "Issue date, newest first": "开票日期，由新到旧",
+    "Issue date, oldest first": "开票日期，由旧到新",
+    "Issued and recorded in the ledger (entry {seq}).": "已开具并记入账本（第 {seq} 条）。",
+    "Issued from": "开票日期自",
+    "Issued invoices": "已开发票",
+    "Issued until": "开票日期至",
+    "Ledger entry": "账本条目",
+    "Lines": "明细",
+    "Look up an invoice": "查询发票",
+    "Name": "名称",
+    "Newest first": "由新到旧",
+    "Next page": "下一页",
+    "No invoices match these filters.": "没有符合筛选条件的发票。",
+    "Open": "打开",
+    "Open invoice {number}": "打开发票 {number}",
+    "Or the Idempotency-Key of your issue request": "或输入开票请求的 Idempotency-Key",
+    "Order": "排序",
+    "Pages": "分页",
+    "Platform maintenance until {until}.": "平台维护，至 {until} 结束。",
+    "QR code": "二维码",
+    "Quantity": "数量",
+    "Read more in the help: what this means and what to do": "查看帮助：这意味着什么、该怎么办",
+    "Received invoices": "收到的发票",
+    "Recorded in the ledger as {document} (entry {seq}).": (
+        "已作为 {document} 记入账本（第 {seq} 条）。"
+    ),
+    "Red invoice {number}": "红字发票 {number}",
+    "Red invoice {number}.": "红字发票 {number}。",
+    "Red invoices against it": "冲销它的红字发票",
+    "Red-letter form {id}: {state}.": "红字确认单 {id}：{state}。",
+    "Remarks": "备注",
+    "Seller's tax ID": "销售方纳税人识别号",
+    "Show": "查询",
+    "Signature": "签名",
+    "Signed receipt": "签名回执",
+    "Someone can't see this invoice?": "有人看不到这张发票？",
+    "Specification": "规格型号",
+    "Start a red-letter form": "发起红字确认单",
+    "Tax ID": "纳税人识别号",
+    "Tax officers keep no invoices of their own: open any invoice by its number.": (
+        "税务人员没有自己的发票：请按号码打开任意发票。"
+    ),
+    "Tax rate": "税率",
+    "The invoice is voided.": "发票已作废。",
+    "The receipt as JSON": "JSON 格式的回执",
+    "This invoice has no receipt (it was issued before receipts existed).": (
+        "此发票没有回执（开具时尚无回执功能）。"
+    ),
+    "This is not the case the help page you came from describes.": (
+        "这与您来自的帮助页面所描述的情况不同。"
+    ),
+    "Tick the box to confirm that this invoice is to be voided.": "请勾选以确认作废此发票。",
+    "Total with tax, largest first": "价税合计，由大到小",
+    "Total with tax, smallest first": "价税合计，由小到大",
+    "Trace": "追踪",
+    "Trace invoice {number}": "追踪发票 {number}",
+    "Trace the request": "追踪该请求",
+    "Unit": "单位",
+    "Unit price": "单价",
+    "Void": "作废",
+    "Void this paper invoice. This cannot be undone.": "作废这张纸质发票。此操作无法撤销。",
+    "Voided at": "作废时间",
+    "Voided; recorded in the ledger (entry {seq}).": "已作废，已记入账本（第 {seq} 条）。",
+    "What happened to it": "发票经历",
+    "What you can do": "您可以执行的操作",
+    "Which invoices": "发票类别",
+    "agreed": "已确认",
+    "certified for period {period} ({purpose})": "已勾选，所属期 {period}（{purpose}）",
+    "deduct input tax": "抵扣进项税",
+    "issued on {date}": "开票日期 {date}",
+    "issued without confirmation": "无需确认，已开具",
+    "lapsed": "已逾期作废",
+    "not certified": "未勾选",
+    "not deducted": "不抵扣",
+    "red": "红字",
+    "refused by the buyer": "购买方已拒绝",
+    "refused by the seller": "销售方已拒绝",
+    "waiting for the buyer": "等待购买方确认",
+    "waiting for the seller": "等待销售方确认",
+    "withdrawn": "已撤销",
+}
