@@ -128,4 +128,11 @@ ZH = {
     "waiting for the buyer": "等待购买方确认",
     "waiting for the seller": "等待销售方确认",
     "withdrawn": "已撤销",
+    "invoice issued": "发票开具",
+    "invoice received": "收到发票",
+    "invoice voided": "发票作废",
+    "invoice reversed": "发票红冲",
+    "certification changed": "勾选状态变更",
+    "red-letter form filed": "红字确认单提交",
+    "red-letter form answered": "红字确认单答复",
 }

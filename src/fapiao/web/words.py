@@ -32,6 +32,15 @@ DOCUMENTS: Final = {
     "invoice.voided": N_("Voided; recorded in the ledger (entry {seq})."),
     "certification.changed": N_("Certification changed; recorded in the ledger (entry {seq})."),
 }
+EVENTS: Final = {
+    "invoice.issued": N_("invoice issued"),
+    "invoice.received": N_("invoice received"),
+    "invoice.voided": N_("invoice voided"),
+    "invoice.reversed": N_("invoice reversed"),
+    "certification.changed": N_("certification changed"),
+    "redletter.requested": N_("red-letter form filed"),
+    "redletter.decided": N_("red-letter form answered"),
+}
 FORM_STATES: Final = {
     redletter.NO_CONFIRMATION: N_("issued without confirmation"),
     redletter.SELLER_AWAITING_BUYER: N_("waiting for the buyer"),
@@ -58,9 +67,16 @@ def local_time(text: str | None) -> str:
     return datetime.fromisoformat(text).astimezone(CST).strftime("%Y-%m-%d %H:%M")
 
 
+def _event_name(event_type: str, locale: str) -> str:
+    name = EVENTS.get(event_type)
+    return f"“{translate(name, locale)}”" if name else event_type
+
+
 def event_text(event: dict[str, Any], locale: str) -> str:
     """One timeline entry (trace/timeline.py) as a sentence."""
     kind = event["kind"]
+    if "event_type" in event:
+        event = {**event, "event_type": _event_name(event["event_type"], locale)}
     if kind == "recorded":
         message = DOCUMENTS.get(
             event["document"], N_("Recorded in the ledger as {document} (entry {seq}).")
