@@ -237,3 +237,35 @@ def test_help_pages_in_both_languages_and_unknown_slug(web: World) -> None:
     signed_in = web.client.get("/ui/help")
     assert 'href="/ui/trace"' in signed_in.text  # the nav's entry "Can't find an invoice?"
     assert BUYER_ID not in signed_in.text
+
+
+def test_red_invoices_are_linked_both_ways_and_certified_ones_offer_the_buyer_a_form(
+    web: World,
+) -> None:
+    blue = issue(web)
+    form = web.client.post(
+        "/api/v1/red-letter-forms",
+        json={"blue_number": blue, "reason": "01"},
+        headers=web.as_("seller"),
+    )
+    assert form.status_code == 201, form.text
+    red = form.json()["red_invoice_number"]
+    sign_in(web, "seller")
+    page = web.client.get(f"/ui/invoices/{blue}").text
+    assert "冲销它的红字发票" in page and f'href="/ui/invoices/{red}"' in page
+    assert "/ui/red-letter/new" not in page  # fully reversed: nothing left
+    red_page = web.client.get(f"/ui/invoices/{red}").text
+    assert f"红字发票 {red}" in red_page and f'href="/ui/invoices/{blue}"' in red_page
+
+    certified = issue(web)
+    answer = web.client.post(
+        f"/api/v1/invoices/{certified}/certify",
+        json={"period": "202611", "purpose": "deduct"},
+        headers=web.as_("buyer"),
+    )
+    assert answer.status_code == 200, answer.text
+    sign_in(web, "buyer")
+    buyer = web.client.get(f"/ui/invoices/{certified}").text
+    assert f"/ui/red-letter/new?blue={certified}" in buyer
+    assert "/ui/certification?number=" not in buyer
+    assert "已勾选，所属期 202611（抵扣进项税）" in buyer
