@@ -49,6 +49,23 @@ def _refuse_confirmed(record: CertificationPeriod) -> None:
         )
 
 
+def check_certifiable(invoice: Invoice) -> None:
+    """Whether the invoice itself can be certified now (the web page asks it too, to offer
+    the action only when it would be accepted)."""
+    if invoice.kind != "special" or invoice.is_red:
+        raise Conflict("NOT_CERTIFIABLE", N_("Only blue special invoices are certified."))
+    if invoice.status in ("voided", "fully_reversed"):
+        raise Conflict(
+            "INVOICE_NOT_USABLE", N_("A voided or fully reversed invoice cannot be certified.")
+        )
+    if invoice.cert_period is not None:
+        raise Conflict(
+            "ALREADY_CERTIFIED",
+            N_("The invoice is already certified for period {period}."),
+            params={"period": invoice.cert_period},
+        )
+
+
 def certify(
     session: Session,
     actor: Actor,
@@ -64,18 +81,7 @@ def certify(
     record = lock_period(session, taxpayer_id, period) if rules.PERIOD_RE.match(period) else None
     invoice = invoices.get_visible(session, actor, number, for_update=True)
     _require_buyer(actor, invoice)
-    if invoice.kind != "special" or invoice.is_red:
-        raise Conflict("NOT_CERTIFIABLE", N_("Only blue special invoices are certified."))
-    if invoice.status in ("voided", "fully_reversed"):
-        raise Conflict(
-            "INVOICE_NOT_USABLE", N_("A voided or fully reversed invoice cannot be certified.")
-        )
-    if invoice.cert_period is not None:
-        raise Conflict(
-            "ALREADY_CERTIFIED",
-            N_("The invoice is already certified for period {period}."),
-            params={"period": invoice.cert_period},
-        )
+    check_certifiable(invoice)
     errors = rules.check_request(
         period, purpose, reason, reason_text, invoice.issue_date, local_date(now)
     )

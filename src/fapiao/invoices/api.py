@@ -25,7 +25,7 @@ from fapiao.invoices.schemas import (
     IssuedInvoiceOut,
     invoice_view,
 )
-from fapiao.kit.errors import N_, FapiaoError, NotFound, invalid
+from fapiao.kit.errors import N_, FapiaoError, NotFound
 from fapiao.ledger import service as ledger
 from fapiao.ledger.schemas import Receipt
 from fapiao.metrics import ISSUE_LATENCY
@@ -119,25 +119,7 @@ def export_invoices(
     XLSX file with headers in the caller's language (at most 100,000 rows: narrow the dates
     for more)."""
     filters = _filters(direction, date_from, date_to, counterparty, status, kind, sort)
-    locale = locale_of(request)
-
-    def work(session: Session) -> list[list[Any]]:
-        query = listing.matching(session, actor, filters)
-        if query is None:
-            return list(export.rows([], locale))
-        found = list(session.scalars(listing.ordered(query, sort).limit(export.MAX_ROWS + 1)))
-        if len(found) > export.MAX_ROWS:
-            raise invalid(
-                "to",
-                "EXPORT_TOO_LARGE",
-                N_("More than {max} invoices match; choose a shorter date range."),
-                max=export.MAX_ROWS,
-            )
-        return list(export.rows(found, locale))
-
-    table = platform.database.read(work)
-    name = f"invoices-{direction}-{platform.clock.now().strftime('%Y%m%d')}.{format}"
-    body = export.to_csv(table) if format == "csv" else export.to_xlsx(table, direction)
+    body, name = export.export(platform, actor, filters, format, locale_of(request))
     return Response(
         body,
         media_type=export.FORMATS[format],
@@ -156,18 +138,8 @@ def _filters(
     limit: int = 50,
     cursor: str | None = None,
 ) -> listing.ListFilter:
-    if date_from and date_to and date_from > date_to:
-        raise invalid("from", "DATE_RANGE_INVALID", N_("The start date is after the end date."))
-    return listing.ListFilter(
-        direction=direction,
-        date_from=date_from,
-        date_to=date_to,
-        counterparty=counterparty,
-        status=status,
-        kind=kind,
-        limit=limit,
-        cursor=cursor,
-        sort=sort,
+    return listing.make_filter(
+        direction, date_from, date_to, counterparty, status, kind, sort, limit, cursor
     )
 
 

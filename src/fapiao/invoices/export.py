@@ -12,12 +12,16 @@ from decimal import Decimal
 from typing import Any, Final
 
 from openpyxl import Workbook
+from sqlalchemy.orm import Session
 
+from fapiao.accounts.service import Actor
 from fapiao.audit.export import as_text
 from fapiao.crypto.personal import shown_buyer_id
+from fapiao.invoices import listing
 from fapiao.invoices.models import Invoice
-from fapiao.kit.errors import N_
+from fapiao.kit.errors import N_, invalid
 from fapiao.kit.i18n import translate
+from fapiao.platform import Platform
 
 MAX_ROWS: Final = 100_000
 FORMATS: Final = {
@@ -87,3 +91,29 @@ def to_xlsx(table: Iterable[list[Any]], title: str) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def export(
+    platform: Platform, actor: Actor, filters: listing.ListFilter, format: str, locale: str
+) -> tuple[bytes, str]:
+    """The actor's invoices passing `filters` as a `format` (csv, xlsx) file, and the file's
+    name; the same for the API and the web page. More than MAX_ROWS: EXPORT_TOO_LARGE."""
+
+    def work(session: Session) -> list[list[Any]]:
+        query = listing.matching(session, actor, filters)
+        if query is None:
+            return list(rows([], locale))
+        found = list(session.scalars(listing.ordered(query, filters.sort).limit(MAX_ROWS + 1)))
+        if len(found) > MAX_ROWS:
+            raise invalid(
+                "to",
+                "EXPORT_TOO_LARGE",
+                N_("More than {max} invoices match; choose a shorter date range."),
+                max=MAX_ROWS,
+            )
+        return list(rows(found, locale))
+
+    table = platform.database.read(work)
+    name = f"invoices-{filters.direction}-{platform.clock.now().strftime('%Y%m%d')}.{format}"
+    body = to_csv(table) if format == "csv" else to_xlsx(table, filters.direction)
+    return body, name

@@ -16,7 +16,7 @@ from fapiao.accounts.service import Actor
 from fapiao.crypto import personal
 from fapiao.crypto.keyring import keyring_of
 from fapiao.invoices.models import Invoice
-from fapiao.kit.errors import N_, FieldError, Forbidden, ValidationFailed
+from fapiao.kit.errors import N_, FieldError, Forbidden, ValidationFailed, invalid
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,25 @@ class ListFilter:
     limit: int = 50
     cursor: str | None = None
     sort: str = "-issue_date"
+
+
+def make_filter(
+    direction: str,
+    date_from: date | None,
+    date_to: date | None,
+    counterparty: str | None,
+    status: str | None,
+    kind: str | None,
+    sort: str,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> ListFilter:
+    """The filters of a list or an export (the API's and the web page's alike)."""
+    if date_from and date_to and date_from > date_to:
+        raise invalid("from", "DATE_RANGE_INVALID", N_("The start date is after the end date."))
+    return ListFilter(
+        direction, date_from, date_to, counterparty, status, kind, limit, cursor, sort
+    )
 
 
 # sort name -> (column, descending)
