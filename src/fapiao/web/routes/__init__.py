@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fapiao.web.routes import dashboard, password, session
+from fapiao.web.routes import certification, dashboard, password, redletter, session, verify
 
 ROUTERS: list[APIRouter] = [session.router, password.router, dashboard.router]
+ROUTERS += [redletter.router, certification.router, verify.router]

@@ -1,0 +1,121 @@
+"""Public verification (查验) as a page, for anyone, signed in or not. It runs the API's
+own POST /api/v1/verify handler, so the per-address rate limit, the five checks per
+invoice per day and the five-year window are the same."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from fapiao.http import csrf
+from fapiao.http.deps import PlatformDep
+from fapiao.kit.errors import N_, FapiaoError
+from fapiao.kit.i18n import translate
+from fapiao.verification import api
+from fapiao.web.auth import MaybeWebActor, WebError
+from fapiao.web.forms import FormErrors, read_form
+from fapiao.web.locale import request_locale
+from fapiao.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+NUMBER = re.compile(r"^\d{20}$")
+AMOUNT = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")
+FIELDS = {"number": 20, "issue_date": 10, "total_with_tax": 20}
+
+RESULTS = {
+    "match": N_("The invoice exists and its data match."),
+    "mismatch": N_(
+        "An invoice with this number exists, but the issue date or the total with tax does "
+        "not match."
+    ),
+    "not_found": N_("No invoice with this number has been issued on the platform."),
+    "limit_exceeded": N_(
+        "{limit} checks per invoice per day used up, try tomorrow (Beijing time)."
+    ),
+    "out_of_window": N_(
+        "Only invoices issued within the last {years} years, and not in the future, can be "
+        "verified."
+    ),
+}
+STATUSES = {
+    "normal": N_("Normal"),
+    "voided": N_("Voided"),
+    "partially_reversed": N_("Partially reversed"),
+    "fully_reversed": N_("Fully reversed"),
+}
+KINDS = {"special": N_("Special VAT invoice"), "ordinary": N_("Ordinary VAT invoice")}
+
+
+def _page(
+    request: Request,
+    values: dict[str, str],
+    errors: FormErrors,
+    outcome: dict[str, Any] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "verify.html",
+        status_code=status_code,
+        headers=headers,
+        values=values,
+        errors=errors,
+        outcome=outcome,
+        statuses=STATUSES,
+        kinds=KINDS,
+    )
+
+
+@router.get("/verify")
+async def verify_page(request: Request, actor: MaybeWebActor) -> Response:
+    values = {name: request.query_params.get(name, "")[:size] for name, size in FIELDS.items()}
+    return _page(request, values, FormErrors())
+
+
+@router.post("/verify")
+async def verify_submit(request: Request, platform: PlatformDep, actor: MaybeWebActor) -> Response:
+    values = await read_form(request, FIELDS)
+    values = {name: value.strip() for name, value in values.items()}
+    locale = request_locale(request)
+    if actor is None:  # signed-in posts passed the session's CSRF check already
+        try:
+            csrf.check_origin(request)
+        except FapiaoError as refused:
+            raise WebError(refused) from refused
+    errors = FormErrors()
+    if not NUMBER.match(values["number"]):
+        errors.add("number", translate(N_("An invoice number has 20 digits."), locale))
+    try:
+        day = date.fromisoformat(values["issue_date"])
+    except ValueError:
+        errors.add("issue_date", translate(N_("Write the date as YYYY-MM-DD."), locale))
+    if not AMOUNT.match(values["total_with_tax"]):
+        errors.add(
+            "total_with_tax", translate(N_("Write the total with tax like 226.00."), locale)
+        )
+    if errors:
+        return _page(request, values, errors, status_code=422)
+    body = api.VerifyIn(
+        number=values["number"], issue_date=day, total_with_tax=Decimal(values["total_with_tax"])
+    )
+    try:
+        answer = await run_in_threadpool(api.verify, body, platform, request, None)
+    except FapiaoError as refused:  # too many requests from this address
+        errors = FormErrors.from_error(refused, locale)
+        return _page(request, values, errors, status_code=refused.status, headers=refused.headers)
+    settings = platform.settings
+    answer["text"] = translate(
+        RESULTS[answer["result"]],
+        locale,
+        limit=settings.verify_daily_limit,
+        years=settings.verify_window_years,
+    )
+    answer["limit"] = settings.verify_daily_limit
+    return _page(request, values, FormErrors(), outcome=answer)
