@@ -16,7 +16,7 @@ def local_time(instant: datetime) -> str:
 
 
 def time_left(deadline: datetime, now: datetime, locale: str) -> str:
-    """"70 h 12 min left", or that the time is up."""
+    """ "70 h 12 min left", or that the time is up."""
     seconds = int((deadline - now).total_seconds())
     if seconds <= 0:
         return translate(N_("Time is up"), locale)

@@ -71,7 +71,9 @@ def _open_and_ticked(
     session: Session, actor: Actor, period: str
 ) -> tuple[list[Invoice], list[Invoice]]:
     """Received blue special invoices not yet ticked, and those ticked for `period`."""
-    query = listing.matching(session, actor, listing.ListFilter(direction="received", kind="special"))
+    query = listing.matching(
+        session, actor, listing.ListFilter(direction="received", kind="special")
+    )
     if query is None:
         return [], []
     query = query.where(Invoice.is_red.is_(False))
@@ -131,9 +133,7 @@ def _page(
 async def certification_page(request: Request, platform: PlatformDep, actor: Books) -> Response:
     period = _period(request, platform)
     confirming = request.query_params.get("confirm") == "1"
-    return await run_in_threadpool(
-        lambda: _page(request, platform, actor, period, confirming=confirming)
-    )
+    return await run_in_threadpool(_page, request, platform, actor, period, confirming=confirming)
 
 
 @router.post("/ui/certification")
@@ -160,15 +160,17 @@ async def certify(request: Request, platform: PlatformDep, actor: Issuer) -> Res
         errors = FormErrors()
         errors.add(None, translate(N_("Tick at least one invoice."), locale))
         return await run_in_threadpool(
-            lambda: _page(request, platform, actor, period, rows, errors, status_code=422)
+            _page, request, platform, actor, period, rows, errors, status_code=422
         )
     try:
         await run_in_threadpool(_certify_all, platform, actor, period, chosen, locale)
     except _Refused:
         errors = FormErrors()
-        errors.add(None, translate(N_("Nothing was ticked: correct the rows marked below."), locale))
+        errors.add(
+            None, translate(N_("Nothing was ticked: correct the rows marked below."), locale)
+        )
         return await run_in_threadpool(
-            lambda: _page(request, platform, actor, period, rows, errors, status_code=422)
+            _page, request, platform, actor, period, rows, errors, status_code=422
         )
     return see_other(f"/ui/certification?period={period}")
 
@@ -213,7 +215,7 @@ async def withdraw(request: Request, platform: PlatformDep, actor: Issuer) -> Re
         errors = FormErrors.from_error(refused, request_locale(request))
         period = period or _period(request, platform)
         return await run_in_threadpool(
-            lambda: _page(request, platform, actor, period, errors=errors, status_code=refused.status)
+            _page, request, platform, actor, period, errors=errors, status_code=refused.status
         )
     return see_other(f"/ui/certification?period={period}" if period else "/ui/certification")
 
@@ -234,7 +236,7 @@ async def confirm(request: Request, platform: PlatformDep, actor: Issuer) -> Res
         if not rules.PERIOD_RE.match(period):
             period = _period(request, platform)
         return await run_in_threadpool(
-            lambda: _page(request, platform, actor, period, errors=errors, status_code=refused.status)
+            _page, request, platform, actor, period, errors=errors, status_code=refused.status
         )
     return see_other(f"/ui/certification?period={period}")
 

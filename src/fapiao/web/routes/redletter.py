@@ -176,7 +176,9 @@ async def new_submit(request: Request, platform: PlatformDep, actor: Issuer) -> 
                 continue
             requested.append((line.line_no, amount, None))
         if not requested and not errors:
-            errors.add(None, translate(N_("Enter the amount to reverse on at least one line."), locale))
+            errors.add(
+                None, translate(N_("Enter the amount to reverse on at least one line."), locale)
+            )
     if not errors:
         try:
             created = await run_in_threadpool(
@@ -285,4 +287,3 @@ async def decide(
         errors = FormErrors.from_error(refused, request_locale(request))
         return _detail(request, platform, actor, form, party, names, errors, refused.status)
     return see_other(f"/ui/red-letter/{form_id}")
-

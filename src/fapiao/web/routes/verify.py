@@ -4,14 +4,12 @@ invoice per day and the five-year window are the same."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import ValidationError
 
 from fapiao.http import csrf
 from fapiao.http.deps import PlatformDep
@@ -24,8 +22,6 @@ from fapiao.web.locale import request_locale
 from fapiao.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-NUMBER = re.compile(r"^\d{20}$")
-AMOUNT = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")
 FIELDS = {"number": 20, "issue_date": 10, "total_with_tax": 20}
 
 RESULTS = {
@@ -89,22 +85,20 @@ async def verify_submit(request: Request, platform: PlatformDep, actor: MaybeWeb
             csrf.check_origin(request)
         except FapiaoError as refused:
             raise WebError(refused) from refused
+    messages = {
+        "number": N_("An invoice number has 20 digits."),
+        "issue_date": N_("Write the date as YYYY-MM-DD."),
+        "total_with_tax": N_("Write the total with tax like 226.00."),
+    }
     errors = FormErrors()
-    if not NUMBER.match(values["number"]):
-        errors.add("number", translate(N_("An invoice number has 20 digits."), locale))
-    try:
-        day = date.fromisoformat(values["issue_date"])
-    except ValueError:
-        errors.add("issue_date", translate(N_("Write the date as YYYY-MM-DD."), locale))
-    if not AMOUNT.match(values["total_with_tax"]):
-        errors.add(
-            "total_with_tax", translate(N_("Write the total with tax like 226.00."), locale)
-        )
-    if errors:
+    try:  # the API's own request model: the same rules for every field
+        body = api.VerifyIn.model_validate(values)
+    except ValidationError as refused:
+        for problem in refused.errors():
+            name = str(problem["loc"][0]) if problem["loc"] else ""
+            if name in messages:
+                errors.add(name, translate(messages[name], locale))
         return _page(request, values, errors, status_code=422)
-    body = api.VerifyIn(
-        number=values["number"], issue_date=day, total_with_tax=Decimal(values["total_with_tax"])
-    )
     try:
         answer = await run_in_threadpool(api.verify, body, platform, request, None)
     except FapiaoError as refused:  # too many requests from this address
