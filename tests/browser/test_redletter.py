@@ -126,5 +126,5 @@ def test_anyone_verifies_an_invoice_without_signing_in(
     page.fill("#f-total_with_tax", invoice["total_with_tax"])
     page.get_by_role("button", name="发票查验", exact=True).click()
     result = page.locator(".verify-result").inner_text()
-    assert "发票存在且信息一致" in result and "北京示例科技有限公司" in result
+    assert "发票存在，且信息一致" in result and "北京示例科技有限公司" in result
     check_page(page, "verify-match-zh")

@@ -12,6 +12,7 @@ import pytest
 from test_web import HTML, sign_in
 
 from conftest import World, invoice_body
+from fapiao.maintenance import service as maintenance
 
 FORM_PATH = re.compile(r"^/ui/red-letter/(\d+)$")
 
@@ -278,3 +279,19 @@ def test_verify_page_shares_the_per_address_rate_limit(
     third = web.client.post("/verify", data=data)
     assert third.status_code == 429 and "Retry-After" in third.headers
     assert 'role="alert"' in third.text
+
+
+def test_verify_page_stays_open_during_maintenance(web: World) -> None:
+    number = issue(web)
+    clock = web.platform.clock
+    with web.platform.database.transaction() as session:
+        maintenance.start(session, clock.now(), clock.now() + timedelta(hours=1), "officer", "升级")
+    web.platform.maintenance.forget()
+    data = {"number": number, "issue_date": "2026-11-10", "total_with_tax": "1286.00"}
+    answer = web.client.post("/verify", data=data, headers={"Accept-Language": "en"})
+    assert answer.status_code == 200 and "its data match" in answer.text
+    token = sign_in(web, "buyer")  # while writing pages pause
+    refused = web.client.post(
+        "/ui/certification", data={"csrf_token": token, "period": "202611", "number": number}
+    )
+    assert refused.status_code == 503

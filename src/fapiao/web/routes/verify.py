@@ -4,6 +4,7 @@ invoice per day and the five-year window are the same."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -112,4 +113,7 @@ async def verify_submit(request: Request, platform: PlatformDep, actor: MaybeWeb
         years=settings.verify_window_years,
     )
     answer["limit"] = settings.verify_daily_limit
+    if answer["invoice"] is not None:  # amounts shown like the rest of the site (1,060.00)
+        for key in ("total_amount", "total_tax", "total_with_tax"):
+            answer["invoice"][key] = Decimal(answer["invoice"][key])
     return _page(request, values, FormErrors(), outcome=answer)
