@@ -78,6 +78,12 @@ def test_full_reversal_without_confirmation_is_issued_at_once(web: World) -> Non
     assert red and f"/ui/invoices/{red}" in detail.text
     assert "无需确认" in detail.text or "No confirmation" in detail.text
     assert 'name="decision"' not in detail.text
+    again = web.client.post(
+        "/ui/red-letter/new",
+        data={"csrf_token": token, "blue": number, "reason": "01", "scope": "full"},
+        headers={"Accept-Language": "en"},
+    )
+    assert again.status_code == 409 and "Nothing is left to reverse." in again.text
 
 
 def test_partial_reversal_checks_each_line_next_to_its_field(web: World) -> None:

@@ -100,17 +100,15 @@ async def new_page(request: Request, platform: PlatformDep, actor: Issuer) -> Re
         return render(request, "redletter_new.html", blue=None, lines=[], **_blank(number))
     errors = FormErrors()
     if not number.isdigit() or len(number) != 20:
-        errors.add("blue", translate(N_("An invoice number has 20 digits."), _loc(request)))
+        errors.add(
+            "blue", translate(N_("An invoice number has 20 digits."), request_locale(request))
+        )
+        context = _blank(number, errors)
         return render(
-            request, "redletter_new.html", status_code=422, blue=None, lines=[],
-            **_blank(number, errors),
-        )  # fmt: skip
+            request, "redletter_new.html", status_code=422, blue=None, lines=[], **context
+        )
     blue, lines = await run_in_threadpool(_blue, platform, actor, number)
     return render(request, "redletter_new.html", blue=blue, lines=lines, **_blank(number))
-
-
-def _loc(request: Request) -> str:
-    return request_locale(request)
 
 
 def _blank(number: str, errors: FormErrors | None = None) -> dict[str, Any]:
@@ -186,9 +184,13 @@ async def new_submit(request: Request, platform: PlatformDep, actor: Issuer) -> 
             )
             return see_other(f"/ui/red-letter/{created.id}")
         except FapiaoError as refused:
-            aliases = {f"lines.{index}.amount": f"amount_{item[0]}"
-                       for index, item in enumerate(requested or [])}  # fmt: skip
-            aliases.update({"blue_number": "blue"})
+            # The API's field paths to this form's fields; a refusal about the blue
+            # invoice itself ("blue_number") is shown above the form.
+            aliases = {
+                f"lines.{index}.amount": f"amount_{line_no}"
+                for index, (line_no, _amount, _quantity) in enumerate(requested or [])
+            }
+            aliases["blue_number"] = ""
             errors = FormErrors.from_error(refused, locale, aliases=aliases)
             status = refused.status
     else:
