@@ -110,6 +110,14 @@ def test_buyer_certifies_a_received_special_invoice(
     ticked = page.locator("table tr", has=page.locator(f"text={number}"))
     assert ticked.count() == 1
     check_page(page, "certification-ticked-zh")
+    # The period's confirmation asks first; cancelled here (the demo data is shared).
+    page.get_by_role("button", name="确认所属期").click()
+    page.wait_for_url("**confirm=1#confirm")
+    assert page.get_by_role("button", name="确认并签名").is_visible()
+    check_page(page, "certification-confirm-zh")
+    page.get_by_role("link", name="取消").click()
+    page.wait_for_url("**/ui/certification?period=*")
+    assert page.get_by_role("button", name="确认所属期").is_visible()
 
 
 def test_anyone_verifies_an_invoice_without_signing_in(
