@@ -11,8 +11,9 @@ from fapiao.maintenance.service import REFUSAL
 from fapiao.platform import Platform
 from fapiao.web.auth import WebError
 
-# As in the API: signing in and out stay open; the language is a display preference.
-OPEN_DURING_MAINTENANCE = frozenset({"/ui/login", "/ui/logout", "/ui/lang"})
+# As in the API: signing in and out and public verification stay open; the language is
+# a display preference.
+OPEN_DURING_MAINTENANCE = frozenset({"/ui/login", "/ui/logout", "/ui/lang", "/verify"})
 
 
 async def refuse_writes_in_maintenance(request: Request) -> None:

@@ -4,7 +4,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fapiao.web.routes import dashboard, help, invoice_page, invoices, password, session, trace
+from fapiao.web.routes import (
+    certification,
+    dashboard,
+    help,
+    invoice_page,
+    invoices,
+    password,
+    redletter,
+    session,
+    trace,
+    verify,
+)
 
-ROUTERS: list[APIRouter] = [session.router, password.router, dashboard.router]
-ROUTERS += [invoices.router, invoice_page.router, trace.router, help.router]
+ROUTERS: list[APIRouter] = [
+    session.router,
+    password.router,
+    dashboard.router,
+    # /ui/invoices/export before /ui/invoices/{number}
+    invoices.router,
+    invoice_page.router,
+    trace.router,
+    help.router,
+    redletter.router,
+    certification.router,
+    verify.router,
+]
