@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fapiao.web.routes import dashboard, password, session
+from fapiao.web.routes import dashboard, issue, password, session
 
-ROUTERS: list[APIRouter] = [session.router, password.router, dashboard.router]
+ROUTERS: list[APIRouter] = [session.router, password.router, dashboard.router, issue.router]
