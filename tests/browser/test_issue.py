@@ -54,6 +54,7 @@ def test_issue_an_invoice_with_a_corrected_buyer_tax_id(
 
     page.fill("#f-buyer_tax_id", BUYER_ID)
     expect(page.locator("#tax-id-check .ok")).to_be_visible()
+    expect(page.locator("#f-buyer_tax_id-error")).to_have_count(0)  # the old refusal is gone
     # Prices that include tax: 113.00 is then 100.00 plus 13.00 tax.
     page.fill("#f-line0_unit_price", "113")
     page.check("#f-prices_include_tax")

@@ -18,6 +18,7 @@ from fapiao.http.problems import field_errors
 from fapiao.http.types import Quantity, UnitPrice
 from fapiao.invoices import rules
 from fapiao.invoices.schemas import InvoiceIn
+from fapiao.kit import taxcodes
 from fapiao.kit.errors import FieldError, ValidationFailed
 
 BUYER_FIELDS = {
@@ -226,6 +227,8 @@ def _preview_line(
         quantity=quantity,
         unit_price=price,
     )
+    entry = taxcodes.lookup(data.tax_code)
+    short_name = entry.short_name if entry else ""  # the line is named *简称*名称 if known
     return rules.compute_line(
-        row, data, "", include_tax=include_tax, tolerances=rules.Tolerances(), errors=errors
+        row, data, short_name, include_tax=include_tax, tolerances=rules.Tolerances(), errors=errors
     )

@@ -80,6 +80,20 @@
     if (first) first.focus();
   }
 
+  // Once the live check has looked at the corrected ID, the refusal shown from the last
+  // submit no longer applies to it.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.target || event.target.id !== "tax-id-check") return;
+    var input = document.getElementById("f-buyer_tax_id");
+    var stale = document.getElementById("f-buyer_tax_id-error");
+    if (stale) stale.remove();
+    input.removeAttribute("aria-invalid");
+    input.closest(".field").classList.remove("invalid");
+    var described = (input.getAttribute("aria-describedby") || "").replace("f-buyer_tax_id-error", "").trim();
+    if (described) input.setAttribute("aria-describedby", described);
+    else input.removeAttribute("aria-describedby");
+  });
+
   form.addEventListener("click", function (event) {
     var button = event.target.closest("button");
     if (!button) return;
