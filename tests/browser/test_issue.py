@@ -30,6 +30,17 @@ def test_issue_an_invoice_with_a_corrected_buyer_tax_id(
     page.fill("#f-buyer_tax_id", WRONG_ID)
     expect(page.locator("#tax-id-check .error")).to_contain_text(WRONG_ID)
 
+    # Lines are added and removed in place; an added line searches codes like the others.
+    page.click("#more-lines")
+    expect(page.locator("fieldset.line")).to_have_count(4)
+    expect(page.locator("#line-count")).to_have_value("4")
+    page.fill("#f-line3_tax_code", "软件")
+    expect(page.locator("#codes-3 option").first).to_have_attribute(
+        "value", re.compile(r"^\d{19}$")
+    )
+    page.locator("fieldset.line[data-row='3'] button.remove").click()
+    expect(page.locator("fieldset.line")).to_have_count(3)
+
     # A tax code found by word: the datalist offers codes with their short names.
     page.fill("#f-line0_tax_code", "软件")
     expect(page.locator("#codes-0 option").first).to_have_attribute(
