@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from conftest import BUYER_ID, PASSWORD, World
+from fapiao.taxpayers.models import Taxpayer
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -131,10 +133,6 @@ def test_a_refusal_is_shown_next_to_its_field_with_the_values_kept(web: World) -
 def test_a_refusal_without_a_field_is_shown_above_the_form(web: World) -> None:
     csrf = sign_in(web)
     with web.platform.database.transaction() as session:
-        from sqlalchemy import update
-
-        from fapiao.taxpayers.models import Taxpayer
-
         session.execute(update(Taxpayer).values(credit_limit=100))
     response = web.client.post("/ui/issue", data=filled(csrf), headers={"Accept-Language": "en"})
     assert response.status_code == 409
