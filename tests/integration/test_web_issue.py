@@ -246,3 +246,25 @@ def test_recent_buyers_fill_the_form_without_a_script(web: World) -> None:
     assert f'id="f-buyer_tax_id" name="buyer_tax_id" type="text" value="{BUYER_ID}"' in chosen.text
     api = web.client.get("/api/v1/buyers/recent", headers=web.as_("seller"))
     assert [buyer["tax_id"] for buyer in api.json()] == [BUYER_ID]
+
+
+def test_an_ordinary_invoice_to_a_natural_person_needs_no_tax_id(web: World) -> None:
+    csrf = sign_in(web)
+    form = filled(
+        csrf, kind="ordinary", buyer_name="张三", buyer_tax_id="", buyer_natural_person="1"
+    )
+    response = web.client.post("/ui/issue", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    done = web.client.get(response.headers["location"])
+    assert "张三" in done.text and "增值税普通发票" in done.text
+    special = filled(csrf, "k2", buyer_name="张三", buyer_tax_id="", buyer_natural_person="1")
+    refused = web.client.post("/ui/issue", data=special, headers={"Accept-Language": "en"})
+    assert refused.status_code == 422
+    assert re.search(r'id="f-buyer_natural_person-error">[^<]*natural person', refused.text)
+
+
+def test_the_rate_choice_is_the_sellers(web: World) -> None:
+    sign_in(web, "small")
+    page = web.client.get("/ui/issue")
+    assert 'value="0.13"' not in page.text
+    assert 'value="0.01"' in page.text and 'value="not_taxable"' in page.text
