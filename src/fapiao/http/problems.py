@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fapiao.http.responses import JSONResponse
-from fapiao.kit.errors import N_, FapiaoError
+from fapiao.kit.errors import N_, FapiaoError, FieldError
 from fapiao.kit.i18n import negotiate, translate
 
 log = logging.getLogger("fapiao.http")
@@ -133,16 +134,12 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    locale = locale_of(request)
-    errors = []
-    for error in exc.errors():
+def field_errors(raw: Sequence[Any]) -> list[FieldError]:
+    """Pydantic's errors (`ValidationError.errors()`) as our FieldErrors, with stable
+    codes and message ids; the API and the web forms report them alike."""
+    found: list[FieldError] = []
+    for error in raw:
         kind = error.get("type", "")
-        if kind == "json_invalid":
-            return problem(
-                request, 400, "MALFORMED_JSON", N_("The request body is not valid JSON.")
-            )
         if kind.startswith("date"):
             kind = "date_parsing"
         if kind in ("too_long", "too_short") and isinstance(error.get("input"), str):
@@ -155,10 +152,27 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
             # Pydantic writes "'a', 'b' or 'c'" in English; keep only the values.
             context["expected"] = context["expected"].replace(" or ", ", ")
         try:
-            text = translate(message, locale, **context)
+            message.format(**context)
         except (KeyError, IndexError):
-            text = translate(message, locale)
-        errors.append({"field": _field(tuple(error.get("loc", ()))), "code": code, "message": text})
+            context = {}
+        found.append(FieldError(_field(tuple(error.get("loc", ()))), code, message, context))
+    return found
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    locale = locale_of(request)
+    raw = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in raw):
+        return problem(request, 400, "MALFORMED_JSON", N_("The request body is not valid JSON."))
+    errors = [
+        {
+            "field": error.field,
+            "code": error.code,
+            "message": translate(error.message, locale, **error.params),
+        }
+        for error in field_errors(raw)
+    ]
     return problem(
         request, 422, "VALIDATION_FAILED", N_("The request has invalid fields."), errors=errors
     )

@@ -10,6 +10,7 @@ from fapiao.web.routes import (
     help,
     invoice_page,
     invoices,
+    issue,
     password,
     redletter,
     session,
@@ -29,4 +30,5 @@ ROUTERS: list[APIRouter] = [
     redletter.router,
     certification.router,
     verify.router,
+    issue.router,
 ]
