@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fapiao.web.routes import dashboard, password, session
+from fapiao.web.routes import announcements, dashboard, maintenance, password, session, tickets
 
 ROUTERS: list[APIRouter] = [session.router, password.router, dashboard.router]
+ROUTERS += [tickets.router, announcements.router, maintenance.router]
