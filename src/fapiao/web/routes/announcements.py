@@ -21,7 +21,6 @@ from fapiao.kit.clock import CST
 from fapiao.kit.errors import N_, FapiaoError, NotFound
 from fapiao.kit.i18n import translate
 from fapiao.platform import Platform
-from fapiao.web import nav
 from fapiao.web.auth import MaybeWebActor, WebError, web_allow
 from fapiao.web.forms import FormErrors, read_form
 from fapiao.web.locale import request_locale
@@ -29,7 +28,6 @@ from fapiao.web.templating import render, see_other
 
 router = APIRouter(include_in_schema=False)
 Officer = Annotated[Actor, Depends(web_allow(permissions.OPERATE))]
-nav.register(nav.NavItem("/ui/announcements", N_("Announcements"), None, 85))
 
 KIND_LABELS = {
     "maintenance": N_("Maintenance"),

@@ -17,7 +17,6 @@ from fapiao.kit.errors import N_, FapiaoError
 from fapiao.kit.i18n import translate
 from fapiao.maintenance import service
 from fapiao.platform import Platform
-from fapiao.web import nav
 from fapiao.web.auth import web_allow
 from fapiao.web.forms import FormErrors, read_form
 from fapiao.web.locale import request_locale
@@ -25,7 +24,6 @@ from fapiao.web.templating import render, see_other
 
 router = APIRouter(include_in_schema=False)
 Officer = Annotated[Actor, Depends(web_allow(permissions.OPERATE))]
-nav.register(nav.NavItem("/ui/maintenance", N_("Maintenance"), permissions.OPERATE, 82))
 FIELDS = {"until": 40, "message_zh": 500, "message_en": 500}
 BAD_TIME = N_("A date and time such as 2026-12-01 22:00.")
 

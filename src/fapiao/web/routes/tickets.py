@@ -20,7 +20,6 @@ from fapiao.platform import Platform
 from fapiao.support import attachments, schemas, service
 from fapiao.support.attachments import Upload
 from fapiao.support.schemas import MessageIn, TicketIn
-from fapiao.web import nav
 from fapiao.web.auth import WebError, web_allow
 from fapiao.web.forms import FormErrors, read_form
 from fapiao.web.locale import request_locale
@@ -31,7 +30,6 @@ router = APIRouter(include_in_schema=False)
 Supporter = Annotated[Actor, Depends(web_allow(permissions.SUPPORT))]
 # Declared before the actor: a multipart form must be parsed for the CSRF check.
 Parsed = Annotated[FormData | None, Depends(forms.parsed_form)]
-nav.register(nav.NavItem("/ui/tickets", N_("Support"), permissions.SUPPORT, 70))
 
 NUMBER = re.compile(r"^T\d{6}-\d{6,12}$")
 INVOICE_NUMBER = re.compile(r"\d{20}")
