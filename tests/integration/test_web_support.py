@@ -62,7 +62,7 @@ def test_a_ticket_with_a_screenshot_answered_by_an_officer(web: World) -> None: 
     number = found.group(1)
     page = web.client.get(where)
     assert page.status_code == 200 and "点击开具后页面显示错误。" in page.text
-    assert f'href="/ui/invoices/{invoice}"' in page.text and "normal" in page.text
+    assert f'href="/ui/invoices/{invoice}"' in page.text and "正常" in page.text
     shot = re.search(rf'<img src="(/ui/tickets/{number}/attachments/\d+)"', page.text)
     assert shot is not None and "/static/" not in shot.group(1)
     picture = web.client.get(shot.group(1))

@@ -17,6 +17,7 @@ from fapiao.accounts.service import Actor
 from fapiao.http.deps import PlatformDep
 from fapiao.kit.errors import N_, FapiaoError, NotFound
 from fapiao.platform import Platform
+from fapiao.reconcile.report import STATUS_LABELS as INVOICE_STATUSES
 from fapiao.support import attachments, schemas, service
 from fapiao.support.attachments import Upload
 from fapiao.support.schemas import MessageIn, TicketIn
@@ -48,6 +49,7 @@ def _common(platform: Platform) -> dict[str, Any]:
     limit = platform.settings.ticket_attachment_max_bytes
     return {
         "categories": forms.CATEGORY_LABELS,
+        "invoice_statuses": INVOICE_STATUSES,
         "statuses": forms.STATUS_LABELS,
         "max_files": attachments.MAX_FILES,
         "max_size": forms.size_text(limit),
@@ -60,11 +62,13 @@ def tickets_page(
     platform: PlatformDep,
     actor: Supporter,
     status: str = "",
-    before: int | None = None,
+    before: str = "",
 ) -> Response:
     chosen = status if status in forms.STATUS_LABELS else None
+    # A page link we wrote, or nothing: a mangled one shows the first page.
+    cursor = int(before) if before.isdigit() and 0 < int(before) < 2**62 else None
     with platform.database.transaction(write=False) as session:
-        found = service.list_tickets(session, actor, status=chosen, before=before, limit=PAGE + 1)
+        found = service.list_tickets(session, actor, status=chosen, before=cursor, limit=PAGE + 1)
         rows = schemas.summaries(session, found[:PAGE])
     following = found[PAGE - 1].id if len(found) > PAGE else None
     return render(
@@ -245,14 +249,16 @@ def close_submit(number: str, platform: PlatformDep, actor: Supporter) -> Respon
 
 @router.get("/ui/tickets/{number}/attachments/{attachment_id}")
 def attachment_file(
-    number: str, attachment_id: int, platform: PlatformDep, actor: Supporter
+    number: str, attachment_id: str, platform: PlatformDep, actor: Supporter
 ) -> Response:
     """The picture, to those who may see the ticket (shown inline: the page's thumbnails;
     its type was read from its bytes and nosniff is on every response)."""
     number = _number(number)
+    if not attachment_id.isdigit() or not 0 < int(attachment_id) < 2**62:
+        raise WebError(service.ticket_not_found(number))
     try:
         with platform.database.transaction(write=False) as session:
-            found = service.get_attachment(session, actor, number, attachment_id)
+            found = service.get_attachment(session, actor, number, int(attachment_id))
             stored, filename, content_type = found.stored_name, found.filename, found.content_type
     except NotFound as missing:
         raise WebError(missing) from missing
