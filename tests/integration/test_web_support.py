@@ -12,6 +12,7 @@ from test_web import HTML, sign_in, web  # noqa: F401  (the browser-like client 
 
 from conftest import World, invoice_body
 from fapiao.kit.clock import CST, FixedClock, local_date
+from fapiao.maintenance import service as maintenance
 from pictures import png
 
 NUMBER = re.compile(r"/ui/tickets/(T\d{6}-\d{6,12})")
@@ -271,3 +272,39 @@ def test_dashboard_chart_waiting_form_and_certification(web: World) -> None:  # 
     officer = web.client.get("/ui/dashboard").text
     assert "平台健康" in officer and "就绪" in officer and "待发送" in officer
     assert officer.count('<svg class="chart"') == 1
+
+
+def test_a_read_only_maintenance_notice_written_published_and_withdrawn(web: World) -> None:  # noqa: F811
+    clock = web.platform.clock
+    assert isinstance(clock, FixedClock)
+    token = sign_in(web, "officer")
+    starts = (clock.now() + timedelta(days=1)).astimezone(CST).replace(second=0, microsecond=0)
+    ends = starts + timedelta(hours=2)
+    written = web.client.post(
+        "/ui/announcements/new",
+        data={
+            "csrf_token": token,
+            "kind": "maintenance",
+            "title_zh": "系统升级",
+            "title_en": "System upgrade",
+            "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": ends.strftime("%Y-%m-%dT%H:%M"),
+            "read_only": "on",
+        },
+        follow_redirects=False,
+    )
+    assert written.status_code == 303, written.text
+    where = written.headers["location"]
+    edit = web.client.get(f"{where}/edit").text
+    assert f'value="{starts.strftime("%Y-%m-%dT%H:%M")}"' in edit and "checked" in edit
+    web.client.post(f"{where}/publish", data={"csrf_token": token})
+    page = web.client.get(where).text
+    window = f"{starts.strftime('%Y-%m-%d %H:%M')} 至 {ends.strftime('%Y-%m-%d %H:%M')}"
+    assert window in page and "/withdraw" in page
+    with web.platform.database.transaction(write=False) as session:
+        ahead = maintenance.current_window(session, clock.now(), timedelta(days=2))
+    assert ahead is not None and ahead.starts_at == starts
+    web.client.post(f"{where}/withdraw", data={"csrf_token": token})
+    assert "/publish" in web.client.get(where).text
+    web.client.cookies.clear()
+    assert web.client.get(where).status_code == 404  # a draft again: not public
