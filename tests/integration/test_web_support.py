@@ -267,6 +267,11 @@ def test_dashboard_chart_waiting_form_and_certification(web: World) -> None:  # 
     seller = web.client.get("/ui/dashboard").text
     assert seller.count('<svg class="chart"') == 2  # the 30 days and the credit meter
     assert "最近 30 天" in seller and "共 2 张发票" in seller
+    assert 'href="/ui/webhooks"' not in seller  # webhooks are the admin's
+    web.client.cookies.clear()
+    sign_in(web, "seller_admin")
+    admin = web.client.get("/ui/dashboard").text
+    assert "失败的 Webhook 投递" in admin and 'href="/ui/webhooks"' in admin
     web.client.cookies.clear()
     sign_in(web, "officer")
     officer = web.client.get("/ui/dashboard").text
