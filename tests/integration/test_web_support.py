@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlalchemy import select
 from test_web import HTML, sign_in, web  # noqa: F401  (the browser-like client fixture)
 
-from conftest import World, invoice_body
+from conftest import SELLER_ID, World, invoice_body
 from fapiao.kit.clock import CST, FixedClock, local_date
 from fapiao.maintenance import service as maintenance
+from fapiao.taxpayers.models import Taxpayer
+from fapiao.webhooks.models import Delivery, Webhook
 from pictures import png
 
 NUMBER = re.compile(r"/ui/tickets/(T\d{6}-\d{6,12})")
@@ -268,10 +271,39 @@ def test_dashboard_chart_waiting_form_and_certification(web: World) -> None:  # 
     assert seller.count('<svg class="chart"') == 2  # the 30 days and the credit meter
     assert "最近 30 天" in seller and "共 2 张发票" in seller
     assert 'href="/ui/webhooks"' not in seller  # webhooks are the admin's
+    now = web.platform.clock.now()
+    with web.platform.database.transaction() as session:  # a delivery that gave up
+        seller_id = session.scalar(select(Taxpayer.id).where(Taxpayer.tax_id == SELLER_ID))
+        assert seller_id is not None
+        hook = Webhook(
+            taxpayer_id=seller_id,
+            url="https://erp.example/hook",
+            events="invoice.issued",
+            secret="s" * 32,
+            active=True,
+            created_at=now,
+        )
+        session.add(hook)
+        session.flush()
+        session.add(
+            Delivery(
+                webhook_id=hook.id,
+                event_id="e" * 36,
+                event_type="invoice.issued",
+                subject=first,
+                payload="{}",
+                status="dead",
+                attempts=8,
+                next_attempt_at=now,
+                created_at=now,
+                last_error="connection refused",
+            )
+        )
     web.client.cookies.clear()
     sign_in(web, "seller_admin")
     admin = web.client.get("/ui/dashboard").text
     assert "失败的 Webhook 投递" in admin and 'href="/ui/webhooks"' in admin
+    assert first in admin and "已尝试 8 次" in admin and "connection refused" in admin
     web.client.cookies.clear()
     sign_in(web, "officer")
     officer = web.client.get("/ui/dashboard").text
