@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import PlainTextResponse
 
-from fapiao import __version__, metrics, migrate, web
+from fapiao import __version__, health, metrics, migrate, web
 from fapiao.accounts.api import router as auth_router
 from fapiao.accounts.password_api import router as password_router
 from fapiao.accounts.sessions_api import router as sessions_router
@@ -170,18 +170,20 @@ def create_app(
     def readyz() -> JSONResponse:
         """Ready for traffic: the database answers, its schema is current and the platform
         is not in maintenance (503 with the reason if not)."""
-        try:
-            current = migrate.is_current(platform.database)
-        except Exception:
+        state = health.readiness(platform)
+        if not state.database:
             return JSONResponse({"ready": False, "database": "unreachable"}, status_code=503)
-        if not current:
+        if not state.schema_current:
             return JSONResponse({"ready": False, "schema_current": False}, status_code=503)
-        window = platform.maintenance.current()
-        if window is not None:
+        if state.maintenance_until is not None:
             return JSONResponse(
-                {"ready": False, "reason": "maintenance", "until": window.until.isoformat()},
+                {
+                    "ready": False,
+                    "reason": "maintenance",
+                    "until": state.maintenance_until.isoformat(),
+                },
                 status_code=503,
-                headers={"Retry-After": str(window.retry_after(platform.clock.now()))},
+                headers={"Retry-After": str(state.retry_after)},
             )
         return JSONResponse({"ready": True})
 

@@ -84,6 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     migrate.upgrade(database)
     platform = Platform(settings=settings, database=database, clock=SystemClock())
     demo.seed(platform)
+    demo.seed_announcements(platform)  # as `fapiao demo` does
     port = _free_port()
     config = uvicorn.Config(
         create_app(platform=platform, access_log=""),

@@ -36,7 +36,7 @@ def test_sign_in_with_a_one_time_code_reaches_the_dashboard(
         assert page.get_by_role("link", name="纳税人").is_visible()
     else:
         assert "北京示例科技有限公司" in page.locator("main").inner_text()
-        assert page.locator("svg.chart[role=img]").count() == 1  # the credit meter
+        assert page.locator("svg.chart[role=img]").count() == 2  # 30 days, credit meter
     check_page(page, f"dashboard-{username}-zh")
 
 

@@ -42,12 +42,12 @@ def test_navigation_follows_the_roles_capabilities_and_takes_new_pages() -> None
     assert "/ui/issue" not in hrefs["viewer"] and "/ui/invoices" in hrefs["viewer"]
     assert "/ui/admin/taxpayers" in [i.href for i in nav.items_for(actor("officer"))]
     anonymous = [item.href for item in nav.items_for(None)]
-    assert anonymous == ["/verify", "/ui/help"]
+    assert anonymous == ["/verify", "/ui/announcements", "/ui/help"]
     before = list(nav.NAV)
     try:
         nav.register(nav.NavItem("/ui/help", N_("Help"), permissions.ACCOUNT, 5))
         nav.register(nav.NavItem("/ui/new", N_("Help"), permissions.AUDIT, 6))
-        assert [i.href for i in nav.items_for(None)] == ["/verify"]
+        assert [i.href for i in nav.items_for(None)] == ["/verify", "/ui/announcements"]
         assert [i.href for i in nav.items_for(actor("auditor"))][:2] == ["/ui/help", "/ui/new"]
     finally:
         nav.NAV[:] = before

@@ -33,6 +33,8 @@ PASSWORD = "demo-pass-2026"
 TOTP_SECRETS = {
     "seller-admin": "DEMOADMINSECRET2DEMOADMINSECRET2",
     "officer": "DEMOOFFICERSECRET2DEMOOFFICERSE2",
+    "helpdesk-1": "DEMOHELPDESKONE2DEMOHELPDESKONE2",
+    "helpdesk-2": "DEMOHELPDESKTWO2DEMOHELPDESKTWO2",
 }
 USERS = (
     ("seller-admin", "admin", SELLER[0]),
@@ -41,6 +43,9 @@ USERS = (
     ("buyer-clerk", "clerk", BUYER[0]),
     ("small-clerk", "clerk", SMALL[0]),
     ("officer", "officer", None),
+    # Tax bureau staff who answer support tickets.
+    ("helpdesk-1", "officer", None),
+    ("helpdesk-2", "officer", None),
 )
 
 

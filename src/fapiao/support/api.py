@@ -33,7 +33,10 @@ TicketNumber = Annotated[str, Path(pattern=r"^T\d{6}-\d{6,12}$", max_length=20)]
 AttachmentId = Annotated[int, Path(ge=1, le=2**62)]
 MULTIPART = "multipart/form-data"
 # The routes that take files, for the body limit (http.middleware.BodyLimit).
-TICKET_UPLOADS = re.compile(r"^/api/v1/tickets/[^/]{1,20}/(messages|attachments)$")
+# The web pages' ticket forms take the same files (web/routes/tickets.py).
+TICKET_UPLOADS = re.compile(
+    r"^(/api/v1/tickets/[^/]{1,20}/(messages|attachments)|/ui/tickets/(new|[^/]{1,20}/messages))$"
+)
 
 
 def ticket_upload_limit(settings: Settings) -> int:

@@ -30,11 +30,12 @@ NAV: list[NavItem] = [
     NavItem("/ui/red-letter", N_("Red-letter"), permissions.READ, 40),
     NavItem("/ui/certification", N_("Certification"), permissions.OWN_BOOKS, 50),
     NavItem("/verify", N_("Verify"), None, 60),
-    NavItem("/ui/tickets", N_("Support"), permissions.ACCOUNT, 70),
+    NavItem("/ui/tickets", N_("Support"), permissions.SUPPORT, 70),
     NavItem("/ui/admin/users", N_("Users"), permissions.MANAGE_USERS, 80),
     NavItem("/ui/admin/taxpayers", N_("Taxpayers"), permissions.MANAGE_TAXPAYERS, 81),
-    NavItem("/ui/admin/maintenance", N_("Maintenance"), permissions.OPERATE, 82),
+    NavItem("/ui/maintenance", N_("Maintenance"), permissions.OPERATE, 82),
     NavItem("/ui/admin/audit", N_("Audit log"), permissions.AUDIT, 83),
+    NavItem("/ui/announcements", N_("Announcements"), None, 85),
     NavItem("/ui/help", N_("Help"), None, 90),
 ]
 

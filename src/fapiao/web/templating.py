@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -18,6 +19,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from fapiao.kit.clock import CST
 from fapiao.kit.i18n import LOCALES, translate
 from fapiao.web import banners, nav
 from fapiao.web.locale import request_locale
@@ -58,6 +60,14 @@ def money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
+def localtime(value: datetime | str | None) -> str:
+    """A time as people in China read it: Beijing time, to the minute."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+
+
 @functools.cache
 def environment(locale: str) -> jinja2.Environment:
     """The environment for one language (zh-CN or en)."""
@@ -77,6 +87,7 @@ def environment(locale: str) -> jinja2.Environment:
     )
     env.globals["static_url"] = static_url
     env.filters["money"] = money
+    env.filters["localtime"] = localtime
     return env
 
 

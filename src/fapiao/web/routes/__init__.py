@@ -5,15 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fapiao.web.routes import (
+    announcements,
     certification,
     dashboard,
     help,
     invoice_page,
     invoices,
     issue,
+    maintenance,
     password,
     redletter,
     session,
+    tickets,
     trace,
     verify,
 )
@@ -31,4 +34,7 @@ ROUTERS: list[APIRouter] = [
     certification.router,
     verify.router,
     issue.router,
+    tickets.router,
+    announcements.router,
+    maintenance.router,
 ]

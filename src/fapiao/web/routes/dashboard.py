@@ -4,12 +4,14 @@ dashboard service (fapiao.dashboard) and its server-drawn SVG charts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from markupsafe import Markup
 
+from fapiao import health
 from fapiao.accounts import permissions
 from fapiao.accounts.service import Actor
 from fapiao.dashboard import charts, service
@@ -35,9 +37,11 @@ class Mine:
 @router.get("/ui/dashboard")
 async def dashboard_page(request: Request, platform: PlatformDep, actor: WebActor) -> Response:
     mine, everyone = await run_in_threadpool(_figures, platform, actor)
+    locale = request_locale(request)
     meter = meter_label = None
+    chart = platform_chart = None
     if mine is not None:
-        locale = request_locale(request)
+        chart = _chart(mine.summary.days, N_("Invoices issued in the last 30 days"), locale)
         share = round(mine.summary.credit_share * 100, 1)
         title = translate(N_("{percent}% of the credit limit used"), locale, percent=share)
         description = translate(
@@ -51,6 +55,11 @@ async def dashboard_page(request: Request, platform: PlatformDep, actor: WebActo
         meter = Markup(
             charts.meter(mine.summary.credit_used, mine.summary.credit_limit, title, description)
         )
+    if everyone is not None:
+        platform_chart = _chart(
+            everyone.days, N_("Invoices issued on the platform in the last 30 days"), locale
+        )
+    ready = await run_in_threadpool(health.readiness, platform) if everyone else None
     return render(
         request,
         "dashboard.html",
@@ -58,7 +67,36 @@ async def dashboard_page(request: Request, platform: PlatformDep, actor: WebActo
         everyone=everyone,
         meter=meter,
         meter_label=meter_label,
+        chart=chart,
+        platform_chart=platform_chart,
+        ready=ready,
+        webhooks=permissions.may(actor.role, permissions.WEBHOOKS),
     )
+
+
+def _chart(days: list[service.Day], title: str, locale: str) -> Markup:
+    """The daily bars with a description that states the figures (for screen readers)."""
+    busiest = max(days, key=lambda day: day.count) if days else None
+    if busiest is None or busiest.count == 0:
+        empty = translate(
+            N_("No invoices from {first} to {last}."),
+            locale,
+            first=days[0].day.isoformat() if days else "",
+            last=days[-1].day.isoformat() if days else "",
+        )
+        return Markup(charts.daily_bars(days, translate(title, locale), empty))
+    description = translate(
+        N_("{count} invoices from {first} to {last}, ¥{amount} with tax; most on {day}: {most}."),
+        locale,
+        count=sum(day.count for day in days),
+        first=days[0].day.isoformat() if days else "",
+        last=days[-1].day.isoformat() if days else "",
+        amount=money(sum((day.amount for day in days), Decimal("0.00"))),
+        day=busiest.day.isoformat(),
+        most=busiest.count,
+    )
+    # charts escape every text they draw; the SVG is markup of ours
+    return Markup(charts.daily_bars(days, translate(title, locale), description))
 
 
 def _figures(
