@@ -27,7 +27,8 @@ def _svg(title: str, description: str, body: str, height: int = HEIGHT) -> str:
 
 def daily_bars(days: Sequence[Day], title: str, description: str) -> str:
     """One bar per day (invoice count), the first, middle and last dates labelled."""
-    most = max((day.count for day in days), default=0) or 1
+    highest = max((day.count for day in days), default=0)
+    most = highest or 1  # the scale of an empty chart
     slot = WIDTH / max(len(days), 1)
     plot = HEIGHT - BOTTOM - TOP
     parts = [
@@ -50,7 +51,7 @@ def daily_bars(days: Sequence[Day], title: str, description: str) -> str:
                 f'<text x="{x:.1f}" y="{HEIGHT - 6}" font-size="12" fill="#374151" '
                 f'text-anchor="{anchor}">{days[index].day.strftime("%m-%d")}</text>'
             )
-    parts.append(f'<text x="4" y="{TOP + 10}" font-size="12" fill="#374151">{most}</text>')
+    parts.append(f'<text x="4" y="{TOP + 10}" font-size="12" fill="#374151">{highest}</text>')
     return _svg(title, description, "".join(parts))
 
 
