@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -18,6 +19,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from fapiao.kit.clock import CST
 from fapiao.kit.i18n import LOCALES, translate
 from fapiao.web import banners, nav
 from fapiao.web.locale import request_locale
@@ -58,6 +60,15 @@ def money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
+def when(value: datetime | str | None) -> str:
+    """A time as people in China read it: Beijing time, to the minute."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+
+
 @functools.cache
 def environment(locale: str) -> jinja2.Environment:
     """The environment for one language (zh-CN or en)."""
@@ -77,6 +88,7 @@ def environment(locale: str) -> jinja2.Environment:
     )
     env.globals["static_url"] = static_url
     env.filters["money"] = money
+    env.filters["when"] = when
     return env
 
 
@@ -99,7 +111,7 @@ def render(
         "html_lang": "zh-CN" if locale == "zh-CN" else "en",
         "actor": actor,
         "csrf_token": getattr(request.state, "web_csrf", ""),
-        "nav": nav.items_for(actor),
+        "nav": nav.grouped(nav.items_for(actor)),
         "banners": banners.banners(request),
         "path": request.url.path,
     }
