@@ -1,13 +1,17 @@
 """The admin and officer pages in a real browser at phone and desktop widths: the demo
 admin opens the folded admin menu, adds a user and makes an API token shown once; the
 demo officer searches the taxpayers, changes a credit limit and finds the change in the
-audit log. Every page checked for accessibility and sideways scrolling."""
+audit log; a clerk enrols an authenticator app. Every page checked for accessibility
+and sideways scrolling."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import pyotp
 from playwright.sync_api import Page
+
+from .conftest import PASSWORD
 
 SELLER = "91110108551385082Q"
 # The demo data is shared by the whole run: each viewport makes its own objects.
@@ -97,3 +101,24 @@ def test_the_officer_changes_a_credit_limit_and_finds_it_in_the_audit_log(
     assert export.startswith("/ui/admin/audit/export?") and "taxpayer.update" in export
     page.goto("/ui/admin/taxpayers/new")
     check_page(page, "admin-taxpayer-new-zh")
+
+
+def test_a_clerk_enrols_an_authenticator_app_and_turns_it_off_again(
+    page: Page, sign_in: Callable[..., None], check_page: Callable[..., None]
+) -> None:
+    sign_in(page, "small-clerk")
+    page.goto("/ui/totp")
+    check_page(page, "totp-off-zh")
+    page.click("main button.primary")
+    secret = page.locator(".secret-text").inner_text()
+    assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
+    check_page(page, "totp-enrol-zh")
+    page.fill("#f-code", pyotp.TOTP(secret).now())
+    page.click("main button.primary")
+    assert page.locator("ul.codes li").count() == 10
+    check_page(page, "totp-codes-zh")
+    page.goto("/ui/totp")
+    page.fill("#f-password", PASSWORD)  # off again: the other tests sign in without a code
+    page.click("main form[action='/ui/totp/disable'] button")
+    page.wait_for_url("**/ui/totp?done=off")
+    assert page.locator("main button.primary").is_visible()

@@ -55,9 +55,10 @@ def static_url(name: str) -> str:
     return f"/static/{name}?v={static_version(name)}"
 
 
-def money(value: Decimal | None) -> str:
-    """An amount as people read it on an invoice: thousands separated, two places."""
-    return "" if value is None else f"{value:,.2f}"
+def money(value: Decimal | str | None) -> str:
+    """An amount as people read it on an invoice: thousands separated, two places (an
+    API answer's decimal string too)."""
+    return "" if value is None else f"{Decimal(value):,.2f}"
 
 
 def when(value: datetime | str | None) -> str:
