@@ -273,6 +273,10 @@ def test_an_officer_changes_a_credit_limit_and_finds_it_in_the_audit_log(web: Wo
         "/ui/admin/audit", params={"action": "taxpayer.update", "actor": "officer"}
     )
     assert log.status_code == 200 and SELLER_ID in log.text
+    refused = web.client.get(
+        "/ui/admin/audit", params={"action": "taxpayer.update", "result": "refused"}
+    )
+    assert "VALIDATION_FAILED" in refused.text  # the refused edit is in the log too
     wrong = web.client.get("/ui/admin/audit", params={"from": "yesterday"})
     assert wrong.status_code == 422 and 'id="f-from-error"' in wrong.text
     export = web.client.get("/ui/admin/audit/export", params={"action": "taxpayer.update"})

@@ -40,7 +40,7 @@ def audit(
     template: str,
     params: Mapping[str, object] | None = None,
     *,
-    error: FapiaoError | None = None,
+    error: FapiaoError | ValidationError | None = None,
     created: str | None = None,
 ) -> None:
     """Record a page's write as the API route `method template` would have been; a GET
@@ -49,8 +49,10 @@ def audit(
     if method == "GET" and (method, template) not in routes.ACTIONS:
         found = routes.Target("officer.read", found.object_type, found.object_id)
     result, code, status = "ok", None, 200
-    if error is not None:
+    if isinstance(error, FapiaoError):
         result, code, status = "refused", error.code, error.status
+    elif error is not None:  # a body the API would have refused before its function ran
+        result, code, status = "refused", "VALIDATION_FAILED", 422
     request.app.state.audit.submit(
         make_entry(
             action=found.action,
@@ -130,3 +132,7 @@ def user_rows(session: Session, users: list[User], now: datetime) -> list[UserRo
         )
         for user in users
     ]
+
+
+def status_of(refused: FapiaoError | ValidationError) -> int:
+    return refused.status if isinstance(refused, FapiaoError) else 422

@@ -78,9 +78,8 @@ async def create(request: Request, platform: PlatformDep, actor: Officer) -> Res
         created = await run_in_threadpool(api.create_taxpayer, platform, actor, body)
     except (ValidationError, FapiaoError) as refused:
         errors = _errors(request, refused)
-        if isinstance(refused, FapiaoError):
-            admin.audit(request, actor, "POST", "/api/v1/taxpayers", error=refused)
-        status = refused.status if isinstance(refused, FapiaoError) else 422
+        admin.audit(request, actor, "POST", "/api/v1/taxpayers", error=refused)
+        status = admin.status_of(refused)
         return render(
             request, "admin_taxpayer_new.html", values=values, errors=errors, status_code=status
         )
@@ -162,11 +161,10 @@ async def update(
         )
         await run_in_threadpool(api.update_taxpayer, platform, actor, tax_id, body)
     except (ValidationError, FapiaoError) as refused:
-        if isinstance(refused, FapiaoError):
-            if refused.status == 404:
-                raise WebError(refused) from refused
-            admin.audit(request, actor, "PATCH", ONE, {"tax_id": tax_id}, error=refused)
-        status = refused.status if isinstance(refused, FapiaoError) else 422
+        admin.audit(request, actor, "PATCH", ONE, {"tax_id": tax_id}, error=refused)
+        status = admin.status_of(refused)
+        if isinstance(refused, FapiaoError) and status == 404:
+            raise WebError(refused) from refused
         errors = _errors(request, refused)
         return await _page(request, platform, actor, tax_id, values, errors, status)
     admin.audit(request, actor, "PATCH", ONE, {"tax_id": tax_id})
@@ -183,11 +181,10 @@ async def add_admin(
         body = api.AdminCreate(username=values["admin_username"], password=values["admin_password"])
         await run_in_threadpool(api.create_taxpayer_admin, platform, actor, tax_id, body)
     except (ValidationError, FapiaoError) as refused:
-        if isinstance(refused, FapiaoError):
-            if refused.status == 404:
-                raise WebError(refused) from refused
-            admin.audit(request, actor, "POST", template, params, error=refused)
-        status = refused.status if isinstance(refused, FapiaoError) else 422
+        admin.audit(request, actor, "POST", template, params, error=refused)
+        status = admin.status_of(refused)
+        if isinstance(refused, FapiaoError) and status == 404:
+            raise WebError(refused) from refused
         errors = _admin_errors(request, refused)
         return await _page(request, platform, actor, tax_id, None, errors, status)
     admin.audit(request, actor, "POST", template, params, created=values["admin_username"])
@@ -232,12 +229,12 @@ async def change_user(
             template, params = "/api/v1/users/{username}/unlock", {}
             await run_in_threadpool(twofactor.unlock_user, platform, actor, request, username)
     except (ValidationError, FapiaoError) as refused:
-        if isinstance(refused, FapiaoError):
-            if refused.status == 404:
-                raise WebError(refused) from refused
-            admin.audit(request, actor, "POST", template, params | {"username": username},
-                        error=refused)  # fmt: skip
-        status = refused.status if isinstance(refused, FapiaoError) else 422
+        admin.audit(
+            request, actor, "POST", template, params | {"username": username}, error=refused
+        )
+        status = admin.status_of(refused)
+        if isinstance(refused, FapiaoError) and status == 404:
+            raise WebError(refused) from refused
         found = _errors(request, refused)
         errors = FormErrors(form=found.form + list(found.fields.values()))  # one form per user
         return await _page(request, platform, actor, tax_id, None, errors, status)

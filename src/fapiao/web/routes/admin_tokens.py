@@ -83,6 +83,7 @@ async def create_token(request: Request, platform: PlatformDep, actor: WebActor)
         )
         answer = await run_in_threadpool(api.create_api_token, body, request, platform, actor)
     except ValidationError as refused:
+        admin.audit(request, actor, "POST", "/api/v1/api-tokens", error=refused)
         errors = admin.invalid_fields(refused, request)
         return _page(request, actor, rows, values, errors, 422)
     except FapiaoError as refused:

@@ -91,6 +91,7 @@ async def add_user(request: Request, platform: PlatformDep, actor: UserAdmin) ->
         )
         await run_in_threadpool(api.create_taxpayer_user, platform, actor, body)
     except ValidationError as refused:
+        admin.audit(request, actor, "POST", "/api/v1/users", error=refused)
         errors = admin.invalid_fields(refused, request)
         return _users_page(request, rows, values, errors, 422)
     except FapiaoError as refused:
@@ -154,6 +155,7 @@ async def change_user(
             method, template = "POST", USER_API + "/unlock"
             await run_in_threadpool(twofactor.unlock_user, platform, actor, request, username)
     except ValidationError as refused:
+        admin.audit(request, actor, method, template, {"username": username}, error=refused)
         return _user_page(request, row, admin.invalid_fields(refused, request), 422)
     except FapiaoError as refused:
         admin.audit(request, actor, method, template, {"username": username}, error=refused)

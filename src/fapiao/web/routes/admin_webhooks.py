@@ -70,6 +70,7 @@ async def add_webhook(request: Request, platform: PlatformDep, actor: HookAdmin)
         body = api.WebhookIn(url=values["url"], events=values["events"])
         answer = await run_in_threadpool(api.create_webhook, body, platform, actor)
     except ValidationError as refused:
+        admin.audit(request, actor, "POST", "/api/v1/webhooks", error=refused)
         return _page(request, rows, values, admin.invalid_fields(refused, request), 422)
     except FapiaoError as refused:
         admin.audit(request, actor, "POST", "/api/v1/webhooks", error=refused)

@@ -147,6 +147,7 @@ async def confirm(request: Request, platform: PlatformDep, who: Enrolling) -> Re
         body = api.CodeIn(code=values["code"])
         codes = await run_in_threadpool(api.confirm_totp, platform, actor, request, body)
     except ValidationError as refused:
+        admin.audit(request, actor, "POST", ME + "/confirm", error=refused)
         errors = admin.invalid_fields(refused, request)
         return _page(
             request,
@@ -188,6 +189,7 @@ async def disable(request: Request, platform: PlatformDep, who: Enrolling) -> Re
         body = api.DisableIn(code=values["code"] or None, password=values["password"] or None)
         await run_in_threadpool(api.remove_totp, platform, actor, request, body)
     except ValidationError as refused:
+        admin.audit(request, actor, "DELETE", ME, error=refused)
         errors = admin.invalid_fields(refused, request)
         return _page(request, platform, actor, only, enrolled=True, errors=errors, status_code=422)
     except FapiaoError as refused:
