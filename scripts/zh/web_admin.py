@@ -127,9 +127,6 @@ ZH = {
     "Tax ID or name": "税号或名称",
     "Tax officer": "税务人员",
     "Taxpayers, by tax ID": "纳税人（按税号排序）",
-    "Tell it to the user; they must change it when they first sign in.": (
-        "请告知该用户；其首次登录时必须修改密码。"
-    ),
     "The delivery will be sent again shortly.": "该投递将很快重新发送。",
     "The last 100 deliveries": "最近 100 次投递",
     "The platform posts your taxpayer's events to these addresses, signed with each "
@@ -142,7 +139,9 @@ ZH = {
     "The users of your taxpayer": "贵单位的用户",
     "The webhook was stopped.": "Webhook 已停用。",
     "The whole day is included": "包含当天全天",
-    "They must change it when they first sign in.": "其首次登录时必须修改密码。",
+    "Pass it on to the user safely; they can change it on the password page.": (
+        "请以安全的方式告知该用户；其可在修改密码页面自行更改。"
+    ),
     "This user is disabled and cannot sign in.": "该用户已停用，无法登录。",
     "Time": "时间",
     "Token created": "令牌已创建",

@@ -40,7 +40,7 @@ def test_the_admin_adds_a_user_and_an_api_token(
     page.fill("#f-password", "a-new-users-pass-2026")
     page.click("main button.primary")
     page.wait_for_url(f"**/ui/admin/users/{username}?done=added")
-    assert "须修改密码" in page.locator("main").inner_text()
+    assert "查看者" in page.locator("dl.facts").inner_text()  # the role chosen
     check_page(page, "admin-user-zh")
 
     page.goto("/ui/admin/tokens")
