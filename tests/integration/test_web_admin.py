@@ -15,9 +15,10 @@ from sqlalchemy import select
 from test_web import CSRF, sign_in, web
 
 from conftest import BUYER_ID, PASSWORD, SELLER_ID, World, invoice_body
+from fapiao.accounts import lockout, twofactor
 from fapiao.accounts import service as accounts
-from fapiao.accounts import twofactor
 from fapiao.accounts.models import User
+from fapiao.accounts.security_models import UserSecurity
 from fapiao.taxpayers.models import Taxpayer
 from fapiao.webhooks import service as webhooks
 from fapiao.webhooks.models import Delivery
@@ -321,3 +322,36 @@ def test_an_officer_registers_a_taxpayer_and_adds_its_admin(web: World) -> None:
     assert reset.status_code == 303
     page = web.client.get(f"/ui/admin/taxpayers/{new_id}").text
     assert CSRF.search(page) is not None
+
+
+def _lock(web: World, username: str) -> None:
+    with web.platform.database.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        state = lockout.security_row(session, user.id)
+        state.locked_until = web.platform.clock.now() + timedelta(hours=1)
+
+
+def _locked(web: World, username: str) -> bool:
+    with web.platform.database.transaction(write=False) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        state = session.get(UserSecurity, user.id)
+        return lockout.is_locked(state, web.platform.clock.now())
+
+
+def test_admins_and_officers_unlock_a_locked_user(web: World) -> None:
+    _lock(web, "seller_viewer")
+    token = sign_in(web, "seller_admin")
+    listing = web.client.get("/ui/admin/users").text
+    assert "Locked" in listing or "已锁定" in listing
+    page = web.client.get("/ui/admin/users/seller_viewer").text
+    assert 'action="/ui/admin/users/seller_viewer/unlock"' in page
+    assert post(web, "/ui/admin/users/seller_viewer/unlock", token).status_code == 303
+    assert not _locked(web, "seller_viewer")
+    _lock(web, "seller")
+    token = as_user(web, "officer")
+    action = f"/ui/admin/taxpayers/{SELLER_ID}/users/seller/unlock"
+    assert f'action="{action}"' in web.client.get(f"/ui/admin/taxpayers/{SELLER_ID}").text
+    assert post(web, action, token).status_code == 303
+    assert not _locked(web, "seller")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -103,7 +104,7 @@ async def add_user(request: Request, platform: PlatformDep, actor: UserAdmin) ->
         )
         return _users_page(request, rows, values, errors, refused.status)
     admin.audit(request, actor, "POST", "/api/v1/users", created=values["username"])
-    return see_other(f"/ui/admin/users/{values['username']}?done=added")
+    return see_other(f"/ui/admin/users/{quote(values['username'], safe='')}?done=added")
 
 
 @router.get("/ui/admin/users/{username}")
@@ -163,4 +164,4 @@ async def change_user(
         errors = FormErrors.from_error(refused, request_locale(request), fields=fields)
         return _user_page(request, row, errors, refused.status)
     admin.audit(request, actor, method, template, {"username": username})
-    return see_other(f"/ui/admin/users/{username}?done={change}")
+    return see_other(f"/ui/admin/users/{quote(username, safe='')}?done={change}")
