@@ -35,6 +35,8 @@ ZH = {
     "Change the role": "更改角色",
     "Change the taxpayer": "修改纳税人信息",
     "Clerk": "开票员",
+    "Copy": "复制",
+    "Copied.": "已复制。",
     "Copy the signing secret now: it is shown only this once.": (
         "请立即复制签名密钥：它只显示这一次。"
     ),

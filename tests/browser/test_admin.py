@@ -50,6 +50,10 @@ def test_the_admin_adds_a_user_and_an_api_token(
     page.click("main button.primary")
     secret = page.locator("textarea#secret").input_value()
     assert secret.startswith("fpt_")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="复制").click()
+    page.locator("#secret-copied").wait_for()  # shown once the clipboard took it
+    assert page.evaluate("navigator.clipboard.readText()") == secret
     check_page(page, "admin-token-created-zh")
     page.goto("/ui/admin/tokens")
     row = page.locator("tr", has_text=f"ERP {viewport}")
