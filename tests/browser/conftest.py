@@ -190,10 +190,20 @@ def check_page(viewport: str) -> Callable[[Page, str], None]:
     return check
 
 
+_USED_STEPS: dict[str, int] = {}
+
+
 def totp_code(username: str) -> str:
     """The current one-time code of a demo user with a second factor (what
-    `fapiao user totp-code` prints)."""
-    return pyotp.TOTP(demo.TOTP_SECRETS[username]).now()
+    `fapiao user totp-code` prints). A code is accepted once: when this run already
+    signed the user in during the current 30-second step, wait for the next one."""
+    step = int(time.time()) // 30
+    last = _USED_STEPS.get(username)
+    if last is not None and step <= last:
+        time.sleep((last + 1) * 30 - time.time() + 0.2)
+        step = int(time.time()) // 30
+    _USED_STEPS[username] = step
+    return pyotp.TOTP(demo.TOTP_SECRETS[username]).at(step * 30)
 
 
 @pytest.fixture

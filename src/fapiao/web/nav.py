@@ -15,12 +15,20 @@ from fapiao.kit.errors import N_
 @dataclass(frozen=True)
 class NavItem:
     """`label` is an English msgid (marked with N_), translated when shown. `capability`
-    None: shown to everyone, signed in or not; else only to signed-in roles that have it."""
+    None: shown to everyone, signed in or not; else only to signed-in roles that have it.
+    `taxpayer_only`: not shown to officers and auditors (the page is a taxpayer's). `group`:
+    the entry sits in a folded sub-menu of that name (ADMIN), keeping the bar short on a
+    phone."""
 
     href: str
     label: str
     capability: str | None = None
     order: int = 100
+    taxpayer_only: bool = False
+    group: str | None = None
+
+
+ADMIN = N_("Admin")
 
 
 NAV: list[NavItem] = [
@@ -31,11 +39,14 @@ NAV: list[NavItem] = [
     NavItem("/ui/certification", N_("Certification"), permissions.OWN_BOOKS, 50),
     NavItem("/verify", N_("Verify"), None, 60),
     NavItem("/ui/tickets", N_("Support"), permissions.SUPPORT, 70),
-    NavItem("/ui/admin/users", N_("Users"), permissions.MANAGE_USERS, 80),
-    NavItem("/ui/admin/taxpayers", N_("Taxpayers"), permissions.MANAGE_TAXPAYERS, 81),
-    NavItem("/ui/maintenance", N_("Maintenance"), permissions.OPERATE, 82),
-    NavItem("/ui/admin/audit", N_("Audit log"), permissions.AUDIT, 83),
-    NavItem("/ui/announcements", N_("Announcements"), None, 85),
+    NavItem("/ui/announcements", N_("Announcements"), None, 75),
+    NavItem("/ui/admin/users", N_("Users"), permissions.MANAGE_USERS, 80, True, ADMIN),
+    NavItem("/ui/admin/tokens", N_("API tokens"), permissions.ACCOUNT, 81, True, ADMIN),
+    NavItem("/ui/admin/webhooks", N_("Webhooks"), permissions.WEBHOOKS, 82, True, ADMIN),
+    NavItem("/ui/admin/taxpayers", N_("Taxpayers"), permissions.MANAGE_TAXPAYERS, 83, group=ADMIN),
+    NavItem("/ui/maintenance", N_("Maintenance"), permissions.OPERATE, 84, group=ADMIN),
+    NavItem("/ui/admin/audit", N_("Audit log"), permissions.AUDIT, 85, group=ADMIN),
+    NavItem("/ui/totp", N_("Two-factor"), permissions.ACCOUNT, 86, group=ADMIN),
     NavItem("/ui/help", N_("Help"), None, 90),
 ]
 
@@ -52,6 +63,26 @@ def items_for(actor: Actor | None) -> list[NavItem]:
         item
         for item in NAV
         if item.capability is None
-        or (actor is not None and permissions.may(actor.role, item.capability))
+        or (
+            actor is not None
+            and permissions.may(actor.role, item.capability)
+            and not (item.taxpayer_only and actor.taxpayer_id is None)
+        )
     ]
     return sorted(shown, key=lambda item: item.order)
+
+
+def grouped(items: list[NavItem]) -> list[tuple[str | None, list[NavItem]]]:
+    """The entries as the menu shows them: each ungrouped entry alone, each group's
+    entries together where its first entry stands."""
+    out: list[tuple[str | None, list[NavItem]]] = []
+    groups: dict[str, list[NavItem]] = {}
+    for item in items:
+        if item.group is None:
+            out.append((None, [item]))
+        elif item.group in groups:
+            groups[item.group].append(item)
+        else:
+            groups[item.group] = [item]
+            out.append((item.group, groups[item.group]))
+    return out

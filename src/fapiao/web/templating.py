@@ -55,9 +55,10 @@ def static_url(name: str) -> str:
     return f"/static/{name}?v={static_version(name)}"
 
 
-def money(value: Decimal | None) -> str:
-    """An amount as people read it on an invoice: thousands separated, two places."""
-    return "" if value is None else f"{value:,.2f}"
+def money(value: Decimal | str | None) -> str:
+    """An amount as people read it on an invoice: thousands separated, two places (an
+    API answer's decimal string too)."""
+    return "" if value is None else f"{Decimal(value):,.2f}"
 
 
 def localtime(value: datetime | str | None) -> str:
@@ -88,6 +89,7 @@ def environment(locale: str) -> jinja2.Environment:
     env.globals["static_url"] = static_url
     env.filters["money"] = money
     env.filters["localtime"] = localtime
+    env.filters["when"] = localtime
     return env
 
 
@@ -110,7 +112,7 @@ def render(
         "html_lang": "zh-CN" if locale == "zh-CN" else "en",
         "actor": actor,
         "csrf_token": getattr(request.state, "web_csrf", ""),
-        "nav": nav.items_for(actor),
+        "nav": nav.grouped(nav.items_for(actor)),
         "banners": banners.banners(request),
         "path": request.url.path,
     }

@@ -5,6 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from fapiao.web.routes import (
+    admin_audit,
+    admin_taxpayers,
+    admin_tokens,
+    admin_users,
+    admin_webhooks,
     announcements,
     certification,
     dashboard,
@@ -17,6 +22,7 @@ from fapiao.web.routes import (
     redletter,
     session,
     tickets,
+    totp,
     trace,
     verify,
 )
@@ -37,4 +43,10 @@ ROUTERS: list[APIRouter] = [
     tickets.router,
     announcements.router,
     maintenance.router,
+    admin_users.router,
+    admin_tokens.router,
+    admin_webhooks.router,
+    admin_taxpayers.router,
+    admin_audit.router,
+    totp.router,
 ]

@@ -27,7 +27,7 @@ from fapiao.platform import Platform
 from fapiao.web import locale as web_locale
 from fapiao.web.auth import HOME, LOGIN, MaybeWebActor, WebError, safe_next
 from fapiao.web.forms import FormErrors, read_form
-from fapiao.web.routes import password
+from fapiao.web.routes import password, totp
 from fapiao.web.templating import render, see_other
 
 router = APIRouter(include_in_schema=False)
@@ -79,12 +79,24 @@ async def login_submit(request: Request, platform: PlatformDep) -> Response:
             values["totp"] or None,
         )
     except FapiaoError as refused:
+        if refused.code == "TOTP_ENROLMENT_REQUIRED":  # the password was right
+            return await _enrol_first(platform, values["username"], refused)
         return _login_refused(request, refused, values)
     actor, session_id, _ = await run_in_threadpool(open_session, platform, request, user_id)
     response = see_other(values["next"])
     set_cookie(response, platform, session_id)
     if actor.locale in LOCALES:  # the saved choice wins from now on, signed in or not
         web_locale.remember(response, platform, actor.locale or "")
+    return response
+
+
+async def _enrol_first(platform: Platform, username: str, refused: FapiaoError) -> Response:
+    """A role that must sign in with a code, without one yet: to the enrolment page."""
+    user_id = await run_in_threadpool(totp.user_id_of, platform, username)
+    if user_id is None:  # renamed in between: as any refusal
+        raise WebError(refused) from refused
+    response = see_other(totp.PAGE)
+    totp.start_cookie(response, platform, user_id)
     return response
 
 
