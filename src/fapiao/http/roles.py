@@ -14,7 +14,7 @@ from fapiao.accounts.service import Actor
 from fapiao.http.deps import bearer, get_actor, platform_of
 
 
-def allow(capability: str) -> Callable[[Actor], Awaitable[Actor]]:
+def allow(capability: str) -> Callable[[Request, str | None], Awaitable[Actor]]:
     """A dependency giving the signed-in caller if their role has the capability
     (401 when not signed in, 403 when the role lacks it)."""
     permissions.may("admin", capability)  # an unknown capability fails at import time
