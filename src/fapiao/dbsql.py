@@ -62,14 +62,17 @@ class BulkInsert:
         if any(len(row) != len(names) for row in rows):
             raise ValueError(f"rows for {self.table.name} name different columns")
         sql, processors = self._prepare(connection.dialect, names)
-        pairs = list(zip(names, processors, strict=True))
-        params = [
-            tuple(
-                row[name] if process is None or row[name] is None else process(row[name])
-                for name, process in pairs
-            )
-            for row in rows
-        ]
+        # The values in column order, then only the columns that have a bind processor
+        # converted (None stays None): per value work only where there is any.
+        converted = [(index, process) for index, process in enumerate(processors) if process]
+        params: list[tuple[Any, ...]] = []
+        for row in rows:
+            values = [row[name] for name in names]
+            for index, process in converted:
+                value = values[index]
+                if value is not None:
+                    values[index] = process(value)
+            params.append(tuple(values))
         connection.exec_driver_sql(sql, params)
 
 

@@ -1,9 +1,12 @@
 """Serving from one or several processes.
 
 Several processes each open their own listening socket on the same port with
-SO_REUSEPORT, so the kernel spreads new connections evenly across them. A shared socket
-would let whichever process wakes first accept a burst of keep-alive connections and
-leave the others idle. Scheduled jobs run in the first process only. The supervisor
+SO_REUSEPORT, so the kernel spreads new connections across them by a hash of their
+addresses. A shared socket would let whichever process wakes first accept a burst of
+keep-alive connections and leave the others idle. The hash is not an even split (32
+connections over 2 processes are often 18 and 14), so a process holding more than its
+share closes one keep-alive connection now and then and its client reconnects
+(`http.balance`). Scheduled jobs run in the first process only. The supervisor
 restarts a process that dies and stops them all on SIGINT or SIGTERM."""
 
 from __future__ import annotations
@@ -72,9 +75,11 @@ def serve_one(
     reuse_port: bool = False,
     platform: Platform | None = None,
     ready: Any = None,
+    balance: tuple[Any, int] | None = None,
 ) -> None:
     """One server process: the app over its own Platform, until stopped. `ready` (an
-    Event of the supervisor) is set once the port is bound."""
+    Event of the supervisor) is set once the port is bound. `balance` (the array shared
+    by the server processes, this one's slot) spreads connections evenly over them."""
     import uvicorn
 
     if reuse_port:  # a child of `supervise`: go when the supervisor goes, even on SIGKILL
@@ -87,7 +92,15 @@ def serve_one(
     # The JSON-lines access log (FAPIAO_ACCESS_LOG, standard output when unset) replaces
     # uvicorn's own; --no-access-log turns it off.
     target = (settings.access_log if settings.access_log is not None else "-") if access_log else ""
-    application = create_app(platform=platform, embedded_worker=jobs, access_log=target)
+    application: Any = create_app(platform=platform, embedded_worker=jobs, access_log=target)
+    if balance is not None:
+        from fapiao.http.balance import ConnectionBalance
+
+        counts, index = balance
+        counts[index] = 0  # a restarted process starts empty
+        application = ConnectionBalance(
+            application, counts, index, lambda: len(server.server_state.connections)
+        )
     sock = listening_socket(host, port, reuse_port=reuse_port)
     if ready is not None:
         ready.set()
@@ -140,6 +153,9 @@ def supervise(
     # restarted: it would fail again (a port in use, a bad setting).
     ready: dict[int, Any] = {}
     job_index = workers  # the job process comes after the servers
+    # Connections each server process holds (see http.balance); no lock: each process
+    # writes only its own slot, and a stale read of another's only delays a move.
+    counts = context.RawArray("i", workers) if workers > 1 else None
 
     def start(index: int) -> BaseProcess:
         ready[index] = context.Event()
@@ -156,6 +172,7 @@ def supervise(
                     "access_log": access_log,
                     "reuse_port": True,
                     "ready": ready[index],
+                    "balance": None if counts is None else (counts, index),
                 },
                 name=f"fapiao-server-{index}",
             )

@@ -22,10 +22,14 @@ from fapiao.platform import Platform
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-async def get_platform(request: Request) -> Platform:
+def platform_of(request: Request) -> Platform:
     platform = request.app.state.platform
     assert isinstance(platform, Platform)
     return platform
+
+
+async def get_platform(request: Request) -> Platform:
+    return platform_of(request)
 
 
 async def get_actor(
