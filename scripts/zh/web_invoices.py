@@ -30,7 +30,6 @@ ZH = {
     "Enter its number: the platform tells you where it is and why you may not see it.": (
         "输入发票号码：平台会告诉您发票在哪里，以及您为什么可能看不到它。"
     ),
-    "Entry hash": "条目哈希",
     "Event {event} could not be delivered to your webhook: {error}.": (
         "事件 {event} 未能推送到您的 Webhook：{error}。"
     ),
@@ -54,7 +53,6 @@ ZH = {
     "Issued from": "开票日期自",
     "Issued invoices": "已开发票",
     "Issued until": "开票日期至",
-    "Ledger entry": "账本条目",
     "Lines": "明细",
     "Look up an invoice": "查询发票",
     "Name": "名称",

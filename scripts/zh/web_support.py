@@ -56,7 +56,7 @@ ZH = {
     "Notices": "通知",
     "Older announcements": "更早的公告",
     "Older tickets": "更早的工单",
-    "Open": "待处理",
+    "Waiting for an answer": "待处理",
     "Open a ticket": "提交工单",
     "Optional: 20-digit numbers, separated by spaces.": "选填：20 位发票号码，多个用空格分隔。",
     "Optional: up to {count} PNG or JPEG pictures, each at most {size}.": "选填：最多 {count} "
@@ -83,7 +83,6 @@ ZH = {
     "Screenshots": "截图",
     "Send": "提交",
     "Set by {name}.": "设置人：{name}。",
-    "Show": "显示",
     "Show as a banner": "以横幅显示",
     "Something else": "其他问题",
     "Start (Beijing time)": "开始时间（北京时间）",

@@ -100,7 +100,7 @@ def test_buyer_certifies_a_received_special_invoice(
 ) -> None:
     number = _issue_special(page.request)["number"]
     sign_in(page, "buyer-clerk")
-    page.get_by_role("link", name="勾选认证").click()
+    page.get_by_role("link", name="勾选认证", exact=True).click()
     page.wait_for_url("**/ui/certification")
     row = page.locator("li", has=page.locator(f"input[value='{number}']"))
     row.locator("input[type=checkbox]").check()

@@ -48,3 +48,19 @@ def test_negotiation() -> None:
         translate("Invoice {number} was not found.", "en", number="1") == "Invoice 1 was not found."
     )
     assert translate("Invoice {number} was not found.", "zh-CN", number="1") == "未找到发票 1。"
+
+
+def test_translation_files_agree_on_every_message() -> None:
+    """The zh_CN translations come from several files (scripts/zh/); a message translated
+    two ways would depend on which file is applied last."""
+    import runpy
+
+    root = Path(__file__).resolve().parents[2] / "scripts" / "zh"
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in sorted(root.glob("*.py")):
+        for message, translation in runpy.run_path(str(path))["ZH"].items():
+            if message in seen and seen[message][1] != translation:
+                clashes.append((message, seen[message], (path.name, translation)))
+            seen[message] = (path.name, translation)
+    assert not clashes

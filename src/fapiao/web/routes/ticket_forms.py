@@ -29,7 +29,7 @@ CATEGORY_LABELS = {
     "other": N_("Something else"),
 }
 STATUS_LABELS = {
-    "open": N_("Open"),
+    "open": N_("Waiting for an answer"),
     "answered": N_("Answered"),
     "waiting_user": N_("Waiting for the user"),
     "closed": N_("Closed"),
