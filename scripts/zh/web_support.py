@@ -100,7 +100,7 @@ ZH = {
     "Verification": "发票查验",
     "Waiting for the user": "等待用户补充",
     "What is it about?": "问题类型",
-    "Withdraw": "撤回",
+    "Withdraw": "撤销",
     "Write an announcement": "撰写公告",
     "answers": "正常",
     "draft": "草稿",
