@@ -118,28 +118,12 @@ def export_invoices(
     """The caller's issued or received invoices with the filters of the list, as a CSV or
     XLSX file with headers in the caller's language (at most 100,000 rows: narrow the dates
     for more)."""
-    filters = _filters(direction, date_from, date_to, counterparty, status, kind, sort)
+    filters = listing.make_filter(direction, date_from, date_to, counterparty, status, kind, sort)
     body, name = export.export(platform, actor, filters, format, locale_of(request))
     return Response(
         body,
         media_type=export.FORMATS[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-def _filters(
-    direction: str,
-    date_from: date | None,
-    date_to: date | None,
-    counterparty: str | None,
-    status: str | None,
-    kind: str | None,
-    sort: str,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> listing.ListFilter:
-    return listing.make_filter(
-        direction, date_from, date_to, counterparty, status, kind, sort, limit, cursor
     )
 
 
@@ -222,7 +206,7 @@ def list_invoices(
 ) -> JSONResponse:
     """The caller's issued or received invoices, newest first unless `sort` says otherwise,
     a page at a time. May be served by a replica (see `X-Fapiao-Consistency`)."""
-    filters = _filters(
+    filters = listing.make_filter(
         direction, date_from, date_to, counterparty, status, kind, sort, limit, cursor
     )
 

@@ -20,7 +20,6 @@ from fapiao.http.openapi import PROBLEMS
 from fapiao.http.problems import locale_of
 from fapiao.http.responses import JSONResponse
 from fapiao.http.roles import Supporter
-from fapiao.kit.errors import N_, NotFound
 from fapiao.platform import Platform
 from fapiao.settings import Settings
 from fapiao.support import attachments, schemas, service
@@ -244,21 +243,8 @@ def get_attachment(
             attachment.filename,
             attachment.content_type,
         )
-    path = attachments.path_of(platform.settings.attachments_dir, stored)
-    if not path.is_file():
-        log.warning("attachment %d of %s: file %s is missing", attachment_id, number, stored)
-        raise NotFound(
-            "ATTACHMENT_FILE_NOT_FOUND",
-            N_("The file of attachment {id} is missing on the server."),
-            params={"id": attachment_id},
-        )
-    return FileResponse(
-        path,
-        media_type=content_type,
-        filename=filename,
-        content_disposition_type="attachment",
-        # X-Content-Type-Options: nosniff is on every response (http.security).
-        headers={"Cache-Control": "private, no-store"},
+    return attachments.served(
+        platform.settings.attachments_dir, stored, filename, content_type, attachment_id
     )
 
 

@@ -13,6 +13,7 @@ name the server draws; the client's name is kept, cleaned, only to be shown."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -22,7 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fapiao.kit.errors import N_, FapiaoError, FieldError, ValidationFailed
+from fastapi.responses import FileResponse
+
+from fapiao.kit.errors import N_, FapiaoError, FieldError, NotFound, ValidationFailed
+
+log = logging.getLogger(__name__)
 
 PNG = "image/png"
 JPEG = "image/jpeg"
@@ -242,3 +247,30 @@ def remove(root: Path, stored_names: list[str]) -> None:
     """Delete files whose database rows were not committed."""
     for name in stored_names:
         path_of(root, name).unlink(missing_ok=True)
+
+
+def served(
+    root: Path,
+    stored_name: str,
+    filename: str,
+    content_type: str,
+    attachment_id: int,
+    disposition: str = "attachment",
+) -> FileResponse:
+    """A stored picture as a response, never cached (X-Content-Type-Options: nosniff is on
+    every response, http.security). NotFound when the file is gone from the disk."""
+    path = path_of(root, stored_name)
+    if not path.is_file():
+        log.warning("attachment %d: file %s is missing", attachment_id, stored_name)
+        raise NotFound(
+            "ATTACHMENT_FILE_NOT_FOUND",
+            N_("The file of attachment {id} is missing on the server."),
+            params={"id": attachment_id},
+        )
+    return FileResponse(
+        path,
+        media_type=content_type,
+        filename=filename,
+        content_disposition_type=disposition,
+        headers={"Cache-Control": "private, no-store"},
+    )

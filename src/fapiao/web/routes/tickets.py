@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from fapiao.accounts import permissions
 from fapiao.accounts.service import Actor
 from fapiao.http.deps import PlatformDep
-from fapiao.kit.errors import N_, FapiaoError, NotFound
+from fapiao.kit.errors import FapiaoError, NotFound
 from fapiao.platform import Platform
 from fapiao.reconcile.report import STATUS_LABELS as INVOICE_STATUSES
 from fapiao.support import attachments, schemas, service
@@ -262,19 +262,14 @@ def attachment_file(
             stored, filename, content_type = found.stored_name, found.filename, found.content_type
     except NotFound as missing:
         raise WebError(missing) from missing
-    path = attachments.path_of(platform.settings.attachments_dir, stored)
-    if not path.is_file():
-        raise WebError(
-            NotFound(
-                "ATTACHMENT_FILE_NOT_FOUND",
-                N_("The file of attachment {id} is missing on the server."),
-                params={"id": attachment_id},
-            )
+    try:
+        return attachments.served(
+            platform.settings.attachments_dir,
+            stored,
+            filename,
+            content_type,
+            int(attachment_id),
+            disposition="inline",
         )
-    return FileResponse(
-        path,
-        media_type=content_type,
-        filename=filename,
-        content_disposition_type="inline",
-        headers={"Cache-Control": "private, no-store"},
-    )
+    except NotFound as missing:
+        raise WebError(missing) from missing
