@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Annotated, Any
 
@@ -26,7 +25,6 @@ from fapiao.support import attachments, schemas, service
 from fapiao.support.attachments import Upload
 from fapiao.support.schemas import MessageIn, TicketIn
 
-log = logging.getLogger("fapiao.support")
 router = APIRouter(prefix="/api/v1", tags=["support"], responses=PROBLEMS)
 TicketNumber = Annotated[str, Path(pattern=r"^T\d{6}-\d{6,12}$", max_length=20)]
 AttachmentId = Annotated[int, Path(ge=1, le=2**62)]
