@@ -6,7 +6,11 @@
 set -euo pipefail
 
 have_font() {
-    fc-list 2>/dev/null | grep -qi "Noto Sans CJK"
+    # Not `fc-list | grep -q`: grep stopping early kills fc-list with SIGPIPE, and under
+    # pipefail that reads as "no font".
+    local fonts
+    fonts=$(fc-list 2>/dev/null || true)
+    [[ $fonts == *"Noto Sans CJK"* ]]
 }
 
 missing=()
