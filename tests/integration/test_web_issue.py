@@ -268,3 +268,32 @@ def test_the_rate_choice_is_the_sellers(web: World) -> None:
     page = web.client.get("/ui/issue")
     assert 'value="0.13"' not in page.text
     assert 'value="0.01"' in page.text and 'value="not_taxable"' in page.text
+
+
+def test_issuing_through_the_page_is_audited_as_the_api_route_would_be(web: World) -> None:
+    import json
+
+    from sqlalchemy import select
+
+    from fapiao.audit.models import AuditEntry
+
+    csrf = sign_in(web)
+    refused = web.client.post(
+        "/ui/issue", data=filled(csrf, key="k-a", buyer_tax_id="91110105MA01ABCD14")
+    )
+    assert refused.status_code == 422
+    issued = web.client.post("/ui/issue", data=filled(csrf, key="k-b"), follow_redirects=False)
+    number = issued.headers["location"].rsplit("/", 1)[-1]
+    web.client.get(f"/ui/invoices/{number}")  # a party's read: not an officer's, no entry
+    web.client.post("/ui/issue/preview", data=filled(csrf))  # acts on nothing: no entry
+    web.client.app.state.audit.flush()  # type: ignore[attr-defined]
+    with web.platform.database.transaction(write=False) as session:
+        entries = list(session.scalars(select(AuditEntry).where(AuditEntry.username == "seller")))
+    pages = [e for e in entries if json.loads(e.detail).get("via") == "web"]
+    assert [(e.action, e.result, e.object_id) for e in pages] == [
+        ("invoice.issue", "refused", None),
+        ("invoice.issue", "ok", number),
+    ]
+    assert pages[0].code == "HTTP_422"
+    assert json.loads(pages[1].detail)["page"] == "/ui/issue"
+    assert json.loads(pages[1].detail)["route"] == "/api/v1/invoices"

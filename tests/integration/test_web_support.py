@@ -209,6 +209,14 @@ def test_maintenance_switch_pauses_form_writes_then_allows_them(web: World) -> N
         "/ui/maintenance", data={"csrf_token": officer, "until": "2000-01-01T00:00"}
     )
     assert past.status_code == 422 and 'id="f-until-error"' in past.text
+    # A time at the calendar's edge is refused as any past time, not a server error.
+    edge = web.client.post(
+        "/ui/maintenance", data={"csrf_token": officer, "until": "0001-01-01T00:00"}
+    )
+    assert edge.status_code == 422 and 'id="f-until-error"' in edge.text
+    # A page id in digits that are not ASCII is an unknown page, not a server error.
+    assert web.client.get("/ui/announcements/%C2%B2").status_code == 404
+    assert web.client.get("/ui/tickets?before=%C2%B2").status_code == 200
     switched = web.client.post(
         "/ui/maintenance",
         data={
@@ -270,7 +278,7 @@ def test_dashboard_chart_waiting_form_and_certification(web: World) -> None:  # 
     seller = web.client.get("/ui/dashboard").text
     assert seller.count('<svg class="chart"') == 2  # the 30 days and the credit meter
     assert "最近 30 天" in seller and "共 2 张发票" in seller
-    assert 'href="/ui/webhooks"' not in seller  # webhooks are the admin's
+    assert 'href="/ui/admin/webhooks"' not in seller  # webhooks are the admin's
     now = web.platform.clock.now()
     with web.platform.database.transaction() as session:  # a delivery that gave up
         seller_id = session.scalar(select(Taxpayer.id).where(Taxpayer.tax_id == SELLER_ID))
@@ -302,7 +310,7 @@ def test_dashboard_chart_waiting_form_and_certification(web: World) -> None:  # 
     web.client.cookies.clear()
     sign_in(web, "seller_admin")
     admin = web.client.get("/ui/dashboard").text
-    assert "失败的 Webhook 投递" in admin and 'href="/ui/webhooks"' in admin
+    assert "失败的 Webhook 投递" in admin and 'href="/ui/admin/webhooks"' in admin
     assert first in admin and "已尝试 8 次" in admin and "connection refused" in admin
     web.client.cookies.clear()
     sign_in(web, "officer")

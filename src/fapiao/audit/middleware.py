@@ -69,11 +69,15 @@ class AuditTrail:
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(routes.PREFIX + "/"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        page = scope["path"].startswith(routes.WEB_PREFIX)
+        if not page and not scope["path"].startswith(routes.PREFIX + "/"):
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        write = routes.audited_write(method, scope["path"])
+        write = method in routes.WRITES if page else routes.audited_write(method, scope["path"])
         if not write and method != "GET":
             await self.app(scope, receive, send)
             return
@@ -85,7 +89,8 @@ class AuditTrail:
                 for name, value in message.get("headers", ()):
                     if name == b"location":
                         response.location = value.decode("latin-1")
-                response.keep = self._wants_body(scope, write, response)
+                # A page answers HTML: its refusals are known by their status only.
+                response.keep = not page and self._wants_body(scope, write, response)
             elif response.keep and message["type"] == "http.response.body":
                 chunk = message.get("body", b"")
                 response.size += len(chunk)
@@ -121,6 +126,14 @@ class AuditTrail:
         template = getattr(route, "path", None)
         if route is None or template is None or (methods is not None and method not in methods):
             return  # no such route (404 / 405): nothing was acted on
+        page, takes_created = None, True
+        if template.startswith(routes.WEB_PREFIX):
+            mapped = routes.web_route(method, template, scope.get("path_params") or {})
+            if mapped is None:
+                return
+            page = template
+            method, template, takes_created = mapped
+            write = method in routes.WRITES
         request = current()
         actor = request.actor if request is not None else None
         officer_read = False
@@ -137,6 +150,8 @@ class AuditTrail:
         if officer_read:
             found = routes.Target("officer.read", found.object_type, found.object_id)
         detail: dict[str, Any] = {"route": template, "status": response.status}
+        if page is not None:
+            detail.update(via="web", page=page)
         object_id, object_type = found.object_id, found.object_type
         query = safe_query(scope.get("query_string", b""))
         if query:
@@ -161,7 +176,7 @@ class AuditTrail:
                     for item in errors[:_MAX_ERRORS]
                     if isinstance(item, dict)
                 ]
-        elif write and object_id is None:
+        elif write and object_id is None and takes_created:
             object_id = self._created_id(response)
         self.buffer.submit(
             make_entry(
@@ -179,7 +194,8 @@ class AuditTrail:
     @staticmethod
     def _created_id(response: _Response) -> str | None:
         if response.location:
-            return response.location.rstrip("/").rsplit("/", 1)[-1] or None
+            path = response.location.split("?", 1)[0]
+            return path.rstrip("/").rsplit("/", 1)[-1] or None
         body = response.json()
         if body is None:
             return None

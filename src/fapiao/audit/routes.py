@@ -56,6 +56,75 @@ ACTIONS: dict[tuple[str, str], tuple[str, str | None]] = {
 }
 
 
+# Web pages that do what an API route does, and are audited as that route would be
+# (with "via": "web"): (method, page template) -> (method, API template, takes the created
+# object's id from the redirect). Pages not listed either record entries themselves (the
+# admin pages, web/admin.py) or act on nothing (previews, look-ups, sign-in: security events).
+WEB_PREFIX = "/ui/"
+WEB_ROUTES: dict[tuple[str, str], tuple[str, str, bool]] = {
+    ("POST", "/ui/issue"): ("POST", "/api/v1/invoices", True),
+    ("POST", "/ui/invoices/{number}/void"): ("POST", "/api/v1/invoices/{number}/void", False),
+    ("POST", "/ui/red-letter/new"): ("POST", "/api/v1/red-letter-forms", True),
+    ("POST", "/ui/red-letter/{form_id}/decision"): (
+        "POST",
+        "/api/v1/red-letter-forms/{form_id}/decision",
+        False,
+    ),
+    ("POST", "/ui/certification"): ("POST", "/api/v1/invoices/{number}/certify", False),
+    ("POST", "/ui/certification/withdraw"): ("DELETE", "/api/v1/invoices/{number}/certify", False),
+    ("POST", "/ui/certification/confirm"): (
+        "POST",
+        "/api/v1/certification-periods/{period}/confirm",
+        False,
+    ),
+    ("POST", "/ui/maintenance"): ("PUT", "/api/v1/maintenance", False),
+    ("POST", "/ui/maintenance/off"): ("DELETE", "/api/v1/maintenance", False),
+    ("POST", "/ui/announcements/new"): ("POST", "/api/v1/announcements", True),
+    ("POST", "/ui/announcements/{announcement_id}/edit"): (
+        "PUT",
+        "/api/v1/announcements/{announcement_id}",
+        False,
+    ),
+    ("POST", "/ui/announcements/{announcement_id}/{action}"): (
+        "POST",
+        "/api/v1/announcements/{announcement_id}/{action}",
+        False,
+    ),
+    ("POST", "/ui/tickets/new"): ("POST", "/api/v1/tickets", True),
+    ("POST", "/ui/tickets/{number}/messages"): ("POST", "/api/v1/tickets/{number}/messages", False),
+    ("POST", "/ui/tickets/{number}/close"): ("POST", "/api/v1/tickets/{number}/close", False),
+    ("GET", "/ui/tickets/{number}/attachments/{attachment_id}"): (
+        "GET",
+        "/api/v1/tickets/{number}/attachments/{attachment_id}",
+        False,
+    ),
+    ("GET", "/ui/tickets/{number}"): ("GET", "/api/v1/tickets/{number}", False),
+    ("GET", "/ui/invoices/{number}"): ("GET", "/api/v1/invoices/{number}", False),
+    ("GET", "/ui/trace"): ("GET", "/api/v1/trace", False),
+}
+# The verbs a page's {action} may stand for (anything else was refused by the page).
+_WEB_VERBS = frozenset({"publish", "withdraw", "delete"})
+
+
+def web_route(
+    method: str, template: str, path_params: Mapping[str, object]
+) -> tuple[str, str, bool] | None:
+    """The API route a page's request stands for, or None when the page is not audited
+    this way."""
+    found = WEB_ROUTES.get((method, template))
+    if found is None:
+        return None
+    api_method, api_template, creates = found
+    if "{action}" in api_template:
+        verb = str(path_params.get("action", ""))
+        if verb not in _WEB_VERBS:
+            return None
+        if verb == "delete":
+            return "DELETE", api_template.replace("/{action}", ""), False
+        api_template = api_template.replace("{action}", verb)
+    return api_method, api_template, creates
+
+
 @dataclass(frozen=True)
 class Target:
     action: str

@@ -128,7 +128,10 @@ def start(
     force); 422 when `until` is not in the future or a message is too long."""
     if until.tzinfo is None:
         until = until.replace(tzinfo=CST)  # a bare time is Beijing time
-    until = until.astimezone(UTC)
+    try:
+        until = until.astimezone(UTC)
+    except OverflowError:  # a time at the very edge of the calendar: long past
+        until = now
     if until <= now:
         raise invalid(
             "until",

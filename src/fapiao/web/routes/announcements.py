@@ -53,7 +53,7 @@ def _officer(actor: Actor | None) -> bool:
 
 
 def _id(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 2**62:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**62:
         raise WebError(NotFound("NOT_FOUND", N_("This page does not exist.")))
     return int(text)
 
@@ -217,7 +217,7 @@ def _draft(values: dict[str, str], locale: str, errors: FormErrors) -> Draft | N
     for name in ("starts_at", "ends_at"):
         try:
             times[name] = _when(values[name])
-        except ValueError:
+        except (ValueError, OverflowError):  # not a time, or one off the calendar's edge
             errors.add(name, translate(BAD_TIME, locale))
     if errors:
         return None

@@ -113,7 +113,12 @@ async def issue_submit(request: Request, platform: PlatformDep, actor: Issuer) -
     remove = submitted.get("remove")
     if submitted.get("more") is not None or isinstance(remove, str):
         # Row buttons of the form without a script: show it again, nothing issued.
-        if isinstance(remove, str) and remove.isdigit() and int(remove) < form.rows:
+        if (
+            isinstance(remove, str)
+            and remove.isascii()
+            and remove.isdigit()
+            and int(remove) < form.rows
+        ):
             form = without_row(form, int(remove))
         else:
             form = with_more_rows(form)

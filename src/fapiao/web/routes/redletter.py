@@ -99,7 +99,7 @@ async def new_page(request: Request, platform: PlatformDep, actor: Issuer) -> Re
     if not number:
         return render(request, "redletter_new.html", blue=None, lines=[], **_blank(number))
     errors = FormErrors()
-    if not number.isdigit() or len(number) != 20:
+    if not (number.isascii() and number.isdigit()) or len(number) != 20:
         errors.add(
             "blue", translate(N_("An invoice number has 20 digits."), request_locale(request))
         )

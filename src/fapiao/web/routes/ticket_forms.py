@@ -90,7 +90,11 @@ async def checked_uploads(
     except FapiaoError as refused:
         for item in refused.errors:
             index = item.field.removeprefix("files[").rstrip("]")
-            name = raw[int(index)][0] if index.isdigit() and int(index) < len(raw) else ""
+            name = (
+                raw[int(index)][0]
+                if index.isascii() and index.isdigit() and int(index) < len(raw)
+                else ""
+            )
             name = name or "?"
             if item.code == "ATTACHMENT_NOT_AN_IMAGE":
                 message = translate(NOT_A_PICTURE, locale, filename=name)

@@ -66,7 +66,9 @@ def tickets_page(
 ) -> Response:
     chosen = status if status in forms.STATUS_LABELS else None
     # A page link we wrote, or nothing: a mangled one shows the first page.
-    cursor = int(before) if before.isdigit() and 0 < int(before) < 2**62 else None
+    cursor = (
+        int(before) if before.isascii() and before.isdigit() and 0 < int(before) < 2**62 else None
+    )
     with platform.database.transaction(write=False) as session:
         found = service.list_tickets(session, actor, status=chosen, before=cursor, limit=PAGE + 1)
         rows = schemas.summaries(session, found[:PAGE])
@@ -254,7 +256,10 @@ def attachment_file(
     """The picture, to those who may see the ticket (shown inline: the page's thumbnails;
     its type was read from its bytes and nosniff is on every response)."""
     number = _number(number)
-    if not attachment_id.isdigit() or not 0 < int(attachment_id) < 2**62:
+    if (
+        not (attachment_id.isascii() and attachment_id.isdigit())
+        or not 0 < int(attachment_id) < 2**62
+    ):
         raise WebError(service.ticket_not_found(number))
     try:
         with platform.database.transaction(write=False) as session:
