@@ -176,22 +176,27 @@ async def add_message(
     else:
         body = await read_model(request, MessageIn)
 
-    def work() -> dict[str, Any]:
-        with service.saved(platform.settings.attachments_dir, uploads):
-            with platform.database.transaction() as session:
-                service.add_message(
-                    session,
-                    actor,
-                    number,
-                    body.body,
-                    platform.clock.now(),
-                    uploads=uploads,
-                    status=body.status,
-                )
-                ticket = service.get_ticket(session, actor, number)
-                return schemas.detail(session, ticket)
+    detail = await run_in_threadpool(reply, platform, actor, number, body, uploads)
+    return JSONResponse(detail, status_code=201)
 
-    return JSONResponse(await run_in_threadpool(work), status_code=201)
+
+def reply(
+    platform: Platform, actor: Actor, number: str, body: MessageIn, uploads: list[Upload]
+) -> dict[str, Any]:
+    """Add a message with its pictures in one transaction (the files are removed again if
+    it fails) and give the ticket as it is now (for the API and the web page alike)."""
+    with service.saved(platform.settings.attachments_dir, uploads):
+        with platform.database.transaction() as session:
+            service.add_message(
+                session,
+                actor,
+                number,
+                body.body,
+                platform.clock.now(),
+                uploads=uploads,
+                status=body.status,
+            )
+            return schemas.detail(session, service.get_ticket(session, actor, number))
 
 
 @router.post(

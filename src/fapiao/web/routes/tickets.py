@@ -18,8 +18,8 @@ from fapiao.http.deps import PlatformDep
 from fapiao.kit.errors import FapiaoError, NotFound
 from fapiao.platform import Platform
 from fapiao.reconcile.report import STATUS_LABELS as INVOICE_STATUSES
+from fapiao.support import api as support_api
 from fapiao.support import attachments, schemas, service
-from fapiao.support.attachments import Upload
 from fapiao.support.schemas import MessageIn, TicketIn
 from fapiao.web.auth import WebError, web_allow
 from fapiao.web.forms import FormErrors, read_form
@@ -210,7 +210,7 @@ async def reply_submit(
     body = forms.validated(MessageIn, {"body": values["body"], "status": status}, locale, errors)
     if body is not None and not errors:
         try:
-            await run_in_threadpool(_reply, platform, actor, number, body, uploads)
+            await run_in_threadpool(support_api.reply, platform, actor, number, body, uploads)
         except NotFound as missing:
             raise WebError(missing) from missing
         except FapiaoError as refused:
@@ -220,22 +220,6 @@ async def reply_submit(
     return _thread_page(
         request, platform, actor, number, values=values, errors=errors, status_code=422
     )
-
-
-def _reply(
-    platform: Platform, actor: Actor, number: str, body: MessageIn, uploads: list[Upload]
-) -> None:
-    with service.saved(platform.settings.attachments_dir, uploads):
-        with platform.database.transaction() as session:
-            service.add_message(
-                session,
-                actor,
-                number,
-                body.body,
-                platform.clock.now(),
-                uploads=uploads,
-                status=body.status,
-            )
 
 
 @router.post("/ui/tickets/{number}/close")
