@@ -95,3 +95,27 @@ def test_signing_in_and_reading_work_without_javascript(
         page.wait_for_url("**/ui/login")
     finally:
         context.close()
+
+
+def _tab_to(page: Page, selector: str, most: int = 40) -> None:
+    """Press Tab until the element matching `selector` has the focus."""
+    for _ in range(most):
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} never got the focus by Tab")
+
+
+def test_signing_in_and_moving_around_with_the_keyboard_only(page: Page) -> None:
+    page.goto("/ui/login")
+    _tab_to(page, "#f-username")
+    page.keyboard.type("seller-viewer")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/dashboard")
+    _tab_to(page, 'nav a[href="/ui/invoices"]')
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/invoices")
+    assert page.locator("h1").count() == 1
