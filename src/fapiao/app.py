@@ -124,6 +124,7 @@ def create_app(
         finally:
             if worker is not None:
                 worker.stop()
+            await platform.writer.aclose()  # this loop's connections (PostgreSQL)
             audit_buffer.close()  # what the last requests did is written before exit
 
     app = HardenedFastAPI(

@@ -22,6 +22,7 @@ from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, String, 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -256,6 +257,22 @@ class Database:
         )
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def async_write_engine(self) -> AsyncEngine:
+        """A new asyncio engine on the primary (PostgreSQL), with this database's keys.
+        Its connections belong to the event loop that opens them; the caller disposes
+        of it on that loop."""
+        if self.settings.is_sqlite:
+            raise RuntimeError("asyncio engines are for PostgreSQL")
+        engine = create_async_engine(
+            self.url,
+            pool_size=self.settings.db_pool_size,
+            max_overflow=10,
+            pool_recycle=1800,
+            hide_parameters=True,
+        )
+        self.keyring.attach(engine.sync_engine)
+        return engine
 
     @property
     def writer_lock(self) -> WriterLock | None:

@@ -55,9 +55,21 @@ class BulkInsert:
             compiled = by_names[names] = (sql, processors)
         return compiled
 
-    def execute(self, connection: Any, rows: list[dict[str, Any]]) -> None:
+    def execute(
+        self,
+        connection: Any,
+        rows: list[dict[str, Any]],
+        *,
+        first: tuple[str, tuple[Any, ...]] | None = None,
+        returning: tuple[str, ...] = (),
+    ) -> list[tuple[Any, ...]]:
+        """Insert `rows` (through `executemany`). With `first` (a data-modifying statement
+        in the driver's paramstyle, and its parameters) or `returning` (column names),
+        one INSERT names every row instead: `first` runs in its WITH clause, and the
+        returned columns of each row are the answer, in no particular order. Either
+        way, one round trip."""
         if not rows:
-            return
+            return []
         names = tuple(rows[0])
         if any(len(row) != len(names) for row in rows):
             raise ValueError(f"rows for {self.table.name} name different columns")
@@ -73,7 +85,20 @@ class BulkInsert:
                 if value is not None:
                     values[index] = process(value)
             params.append(tuple(values))
-        connection.exec_driver_sql(sql, params)
+        if first is None and not returning:
+            connection.exec_driver_sql(sql, params)
+            return []
+        head, values_group = sql.split(" VALUES ", 1)
+        statement = f"{head} VALUES " + ", ".join([values_group] * len(params))
+        arguments: tuple[Any, ...] = tuple(value for row in params for value in row)
+        if first is not None:
+            statement = f"WITH first AS ({first[0]}) {statement}"
+            arguments = (*first[1], *arguments)
+        if returning:
+            quote = connection.dialect.identifier_preparer.quote
+            statement += " RETURNING " + ", ".join(quote(name) for name in returning)
+        result = connection.exec_driver_sql(statement, arguments)
+        return [tuple(row) for row in result] if returning else []
 
 
 def next_ids(connection: Any, table: Any, count: int) -> list[int]:

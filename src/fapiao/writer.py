@@ -2,19 +2,31 @@
 
 Issuing is the busiest write. Each invoice on its own transaction pays a BEGIN, a COMMIT
 and an fsync, and on SQLite holds the single write lock for all of it, so writers queue
-for the disk rather than for work. `GroupCommit` runs jobs on one thread per process: it
-takes every job waiting (up to `max_batch`), runs each inside its own SAVEPOINT of one
-transaction, commits once, then answers every caller. A job that fails is rolled back to
-its savepoint alone and its caller gets its exception; the others are unaffected. Nobody
-is answered before the commit, so an acknowledged write is durable.
+for the disk rather than for work. `GroupCommit` takes every job waiting (up to
+`max_batch`), runs them in one transaction, commits once, then answers every caller.
+Consecutive jobs of a kind that can be written together (`run_batch`) are; the others
+run each in a SAVEPOINT of their own. A job that fails is rolled back to its savepoint
+alone and its caller gets its exception; the others are unaffected. Nobody is answered
+before the commit, so an acknowledged write is durable.
 
-Jobs from the event loop (`run_async`) on SQLite are batched per turn of the loop and
-written on the loop's thread: the batch takes a millisecond or two, and a separate
-writer thread holding SQLite's write lock would wait for the GIL behind request
-handling, which stretches the lock for every process. The loop never waits for that lock
-itself: while another process writes, a helper thread waits, the loop goes on reading
-requests, and their jobs join the batch that is written once the lock is free. On
-PostgreSQL the writer thread is used, because it waits for the server without the GIL.
+When a batch is one such group, it runs without a savepoint (two round trips fewer on
+PostgreSQL); if it fails, the transaction is rolled back and run again with a savepoint
+per job.
+
+Where the batches are written:
+
+- Jobs from other threads (`submit`, `run`): on one writer thread per process.
+- Jobs from the event loop (`run_async`) on SQLite: batched per turn of the loop and
+  written on the loop's thread. The batch takes a millisecond or two, and a separate
+  writer thread holding SQLite's write lock would wait for the GIL behind request
+  handling, which stretches the lock for every process. The loop never waits for that
+  lock itself: while another process writes, a helper thread waits, the loop goes on
+  reading requests, and their jobs join the batch that is written once the lock is free.
+- Jobs from the event loop on PostgreSQL: on the loop too, through an asyncio connection
+  (SQLAlchemy runs the jobs' ordinary session code in a greenlet; each statement awaits
+  the server while the loop handles requests), one batch in flight per process; the
+  jobs that arrive meanwhile make the next batch. A writer thread would have to win the
+  GIL back from the busy loop after every round trip to the server.
 
 On PostgreSQL each batch then reads the primary's WAL position once; every job of the
 batch carries it back to its request as the consistency token of its write.
@@ -30,6 +42,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from fapiao import consistency
@@ -59,10 +73,15 @@ class GroupCommit:
         self._start_lock = threading.Lock()
         self._closed = False
         # SQLite: batches from the event loop run on the loop's thread (see run_async).
-        # PostgreSQL: on the writer thread, which waits for the server without the GIL.
         self._inline_writes = database.dialect == "sqlite"
         self._inline: list[tuple[Job, asyncio.Future[Any]]] = []
         self._flush_scheduled = False
+        # PostgreSQL: batches from the event loop run on the loop, on an asyncio engine
+        # of that loop; one batch in flight (the drain task) at a time.
+        self._async_engine: AsyncEngine | None = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        self._async_pending: list[tuple[Job, asyncio.Future[Any]]] = []
+        self._drain: asyncio.Task[None] | None = None
         self.batches = 0
         self.jobs = 0
 
@@ -81,28 +100,89 @@ class GroupCommit:
         """Run a job and wait for its commit (from a thread that holds no write lock)."""
         future = self.submit(job)
         result = future.result()
-        _note(future)
+        _note(future.wal_position)
         return result
 
     async def run_async(self, job: Callable[[Session], T]) -> T:
-        """Run a job from the event loop. Jobs submitted during one turn of the loop are
-        written together right after it, on the loop's own thread: the batch is short,
-        and a writer thread would contend with the loop for the GIL while it holds the
-        database's write lock."""
+        """Run a job from the event loop, written on the loop (see the module's notes)."""
         if self._closed:
             raise RuntimeError("GroupCommit is closed")
-        if not self._inline_writes:
-            submitted = self.submit(job)
-            result = await asyncio.wrap_future(submitted)
-            _note(submitted)
-            return result
         loop = asyncio.get_running_loop()
+        if not self._inline_writes:
+            waiting: asyncio.Future[tuple[T, int | None]] = loop.create_future()
+            self._async_pending.append((job, waiting))
+            if self._drain is None or self._drain.done():
+                self._drain = loop.create_task(self._drain_on_loop())
+            result, position = await waiting
+            _note(position)
+            return result
         future: asyncio.Future[T] = loop.create_future()
         self._inline.append((job, future))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush_inline)
         return await future
+
+    # -- PostgreSQL, on the event loop -------------------------------------------------
+
+    def _engine_of(self, loop: asyncio.AbstractEventLoop) -> AsyncEngine:
+        """The asyncio engine of this loop. A server process has one loop; when another
+        loop takes over (tests run several), the last loop's pool is dropped."""
+        if self._async_engine is None or self._async_loop is not loop:
+            if self._async_engine is not None:
+                # Its connections belong to a loop that may be gone: let them go.
+                self._async_engine.sync_engine.dispose(close=False)
+            self._async_engine = self._database.async_write_engine()
+            self._async_loop = loop
+        return self._async_engine
+
+    async def _drain_on_loop(self) -> None:
+        engine = self._engine_of(asyncio.get_running_loop())
+        while self._async_pending:
+            items = self._async_pending[: self._max_batch]
+            del self._async_pending[: self._max_batch]
+            chunk = [item for item in items if not item[1].done()]
+            if not chunk:
+                continue
+            outcomes, position = await self._execute_on_loop(engine, [job for job, _ in chunk])
+            for (_job, future), outcome in zip(chunk, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result((outcome, position))
+
+    async def _execute_on_loop(
+        self, engine: AsyncEngine, jobs: list[Job]
+    ) -> tuple[list[Any], int | None]:
+        """`_execute`, on the loop through `engine`."""
+        for careful in (False, True):
+            outcomes: list[Any] = []
+            try:
+                async with AsyncSession(engine, expire_on_commit=False) as session:
+                    async with session.begin():
+                        await session.run_sync(_run_jobs, jobs, outcomes, careful)
+            except _BatchFailed as failed:
+                _retrying(jobs, failed)
+                continue
+            except Exception as exc:  # BEGIN or COMMIT failed: nothing is durable
+                return _all_failed(jobs, outcomes, exc), None
+            self.batches += 1
+            self.jobs += len(jobs)
+            return outcomes, await _wal_position(engine)
+        raise AssertionError("unreachable: the careful run raises no _BatchFailed")
+
+    async def aclose(self) -> None:
+        """Finish the loop's batches and close its asyncio connections (PostgreSQL).
+        Call it on the loop that wrote them, before the loop ends."""
+        while self._drain is not None and not self._drain.done():
+            await asyncio.gather(self._drain, return_exceptions=True)
+        engine, self._async_engine, self._async_loop = self._async_engine, None, None
+        if engine is not None:
+            await engine.dispose()
+
+    # -- SQLite, on the event loop -----------------------------------------------------
 
     def _flush_inline(self) -> None:
         lock = self._database.writer_lock
@@ -146,8 +226,11 @@ class GroupCommit:
                 else:
                     future.set_result(outcome)
 
+    # -- the writer thread ---------------------------------------------------------------
+
     def close(self) -> None:
-        """Finish the queued jobs and stop the thread."""
+        """Finish the queued jobs and stop the thread. (A loop's asyncio connections are
+        closed by `aclose` on that loop; any left over are let go here.)"""
         with self._start_lock:
             self._closed = True
             thread = self._thread
@@ -155,6 +238,9 @@ class GroupCommit:
                 self._queue.put(_STOP)
         if thread is not None:
             thread.join()
+        if self._async_engine is not None:
+            self._async_engine.sync_engine.dispose(close=False)
+            self._async_engine = self._async_loop = None
 
     def _start_locked(self) -> None:
         thread = threading.Thread(target=self._loop, name="fapiao-group-commit", daemon=True)
@@ -193,29 +279,89 @@ class GroupCommit:
     def _execute(self, jobs: list[Job]) -> tuple[list[Any], int | None]:
         """Every job's result or exception, after one transaction over all of them, and
         the WAL position after its commit (PostgreSQL)."""
-        outcomes: list[Any] = []
+        for careful in (False, True):
+            outcomes: list[Any] = []
+            try:
+                with self._database.transaction() as session:
+                    _run_jobs(session, jobs, outcomes, careful)
+            except _BatchFailed as failed:
+                _retrying(jobs, failed)
+                continue
+            except Exception as exc:  # BEGIN or COMMIT failed: nothing is durable
+                return _all_failed(jobs, outcomes, exc), None
+            self.batches += 1
+            self.jobs += len(jobs)
+            # One tiny query per batch, on this thread, so every caller gets its token.
+            return outcomes, self._database.wal_position()
+        raise AssertionError("unreachable: the careful run raises no _BatchFailed")
+
+
+class _BatchFailed(Exception):
+    """A batch written without a savepoint failed: roll back, run it again carefully."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(repr(cause))
+        self.cause = cause
+
+
+def _run_jobs(session: Session, jobs: list[Job], outcomes: list[Any], careful: bool) -> None:
+    """Run every job in `session`, appending each one's result or exception to
+    `outcomes`. Unless `careful`, a batch that is a single group is written without a
+    savepoint, and `_BatchFailed` says it must be run again carefully."""
+    ledger.defer_appends(session)  # the ledger head: locked once, last
+    groups = _groups(jobs)
+    if not careful and len(groups) == 1 and _batchable(groups[0]):
+        group = groups[0]
         try:
-            with self._database.transaction() as session:
-                ledger.defer_appends(session)  # the ledger head: locked once, last
-                for group in _groups(jobs):
-                    outcomes.extend(_run_group(session, group))
-                ledger.flush_deferred(session)
-        except Exception as exc:  # BEGIN or COMMIT failed: nothing is durable
-            log.warning("group commit of %d jobs failed: %r", len(jobs), exc)
-            return [
-                outcome if isinstance(outcome, BaseException) else exc
-                for outcome in outcomes + [exc] * (len(jobs) - len(outcomes))
-            ], None
-        self.batches += 1
-        self.jobs += len(jobs)
-        # One tiny query per batch, on this thread, so every caller gets its token.
-        return outcomes, self._database.wal_position()
+            outcomes.extend(type(group[0]).run_batch(session, group))  # type: ignore[attr-defined]
+        except Exception as exc:  # the transaction is lost: all of it again, carefully
+            raise _BatchFailed(exc) from exc
+    else:
+        for group in groups:
+            outcomes.extend(_run_group(session, group, try_batch=not careful))
+    ledger.flush_deferred(session)
 
 
-def _note(future: CommitFuture[Any]) -> None:
+def _retrying(jobs: list[Job], failed: _BatchFailed) -> None:
+    log.info(
+        "batch of %d %s jobs retried one by one: %r",
+        len(jobs),
+        type(jobs[0]).__name__,
+        failed.cause,
+    )
+
+
+def _all_failed(jobs: list[Job], outcomes: list[Any], exc: Exception) -> list[Any]:
+    """Each job's outcome after a transaction that did not commit: its own exception if
+    it had one, else the transaction's."""
+    log.warning("group commit of %d jobs failed: %r", len(jobs), exc)
+    return [
+        outcome if isinstance(outcome, BaseException) else exc
+        for outcome in outcomes + [exc] * (len(jobs) - len(outcomes))
+    ]
+
+
+async def _wal_position(engine: AsyncEngine) -> int | None:
+    """`Database.wal_position`, through an asyncio engine."""
+    try:
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            result = await autocommit.exec_driver_sql("SELECT pg_current_wal_lsn()::text")
+            position = result.scalar()
+    except DBAPIError as exc:  # the commit stands; only the token is missing
+        log.warning("WAL position not available after a commit: %s", exc.orig)
+        return None
+    return None if position is None else consistency.parse_lsn(str(position))
+
+
+def _note(position: int | None) -> None:
     state = consistency.current()
     if state is not None:
-        state.note_commit(future.wal_position)
+        state.note_commit(position)
+
+
+def _batchable(group: list[Job]) -> bool:
+    return len(group) > 1 and hasattr(type(group[0]), "run_batch")
 
 
 def _groups(jobs: list[Job]) -> list[list[Job]]:
@@ -231,15 +377,15 @@ def _groups(jobs: list[Job]) -> list[list[Job]]:
     return groups
 
 
-def _run_group(session: Session, group: list[Job]) -> list[Any]:
+def _run_group(session: Session, group: list[Job], try_batch: bool = True) -> list[Any]:
     """Each job's result or exception. A group is tried in one savepoint with the kind's
-    `run_batch`; if that raises, every job runs again alone in a savepoint of its own."""
-    run_batch = getattr(type(group[0]), "run_batch", None)
-    if run_batch is not None and len(group) > 1:
+    `run_batch` (unless not `try_batch`); if that raises, or without it, every job runs
+    alone in a savepoint of its own."""
+    if try_batch and _batchable(group):
         mark = ledger.deferred_mark(session)
         try:
             with session.begin_nested():
-                results = run_batch(session, group)
+                results = type(group[0]).run_batch(session, group)  # type: ignore[attr-defined]
             return list(results)
         except Exception as exc:  # handled below, job by job
             ledger.drop_deferred(session, mark)

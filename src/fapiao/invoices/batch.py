@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from fapiao.crypto import personal
@@ -54,8 +54,22 @@ class CreditRace(Exception):
     """Another transaction used the seller's credit while this batch was being written."""
 
 
-_BUYERS = select(Taxpayer.tax_id, Taxpayer.id, Taxpayer.name).where(
-    Taxpayer.tax_id.in_(bindparam("tax_ids", expanding=True))
+# The batch's sellers (the columns of service._SELLER: what an invoice copies) and its
+# registered buyers (id and name are what is checked) in one round trip.
+_TAXPAYERS = select(
+    Taxpayer.id,
+    Taxpayer.tax_id,
+    Taxpayer.name,
+    Taxpayer.address,
+    Taxpayer.phone,
+    Taxpayer.bank,
+    Taxpayer.account,
+    Taxpayer.credit_limit,
+).where(
+    or_(
+        Taxpayer.id.in_(bindparam("ids", expanding=True)),
+        Taxpayer.tax_id.in_(bindparam("tax_ids", expanding=True)),
+    )
 )
 
 
@@ -109,23 +123,28 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
         else:
             first_with_key[slot] = index
 
-    # 2. Sellers and registered buyers, read once.
-    for seller_id in {job.prepared.seller_id for job in jobs}:
-        if ("seller", seller_id) not in cache:
-            cache[("seller", seller_id)] = connection.execute(
-                service._SELLER, {"seller": seller_id}
-            ).one()
+    # 2. Sellers and registered buyers, read once, with one statement.
+    sellers = {
+        job.prepared.seller_id for job in jobs if ("seller", job.prepared.seller_id) not in cache
+    }
     wanted = {
         tax_id
         for job in jobs
         if (tax_id := job.prepared.request.buyer.tax_id) and ("buyer", tax_id) not in cache
     }
-    if wanted:
-        found = {
-            row.tax_id: row for row in connection.execute(_BUYERS, {"tax_ids": sorted(wanted)})
-        }
+    if sellers or wanted:
+        found = connection.execute(
+            _TAXPAYERS, {"ids": sorted(sellers), "tax_ids": sorted(wanted)}
+        ).all()
+        for taxpayer in found:
+            if taxpayer.id in sellers:
+                cache[("seller", taxpayer.id)] = taxpayer
+        by_tax_id = {taxpayer.tax_id: taxpayer for taxpayer in found}
         for tax_id in wanted:
-            cache[("buyer", tax_id)] = found.get(tax_id)
+            cache[("buyer", tax_id)] = by_tax_id.get(tax_id)
+        missing = sellers - {taxpayer.id for taxpayer in found}
+        if missing:  # a seller is always registered: say so as the single path would
+            raise LookupError(f"sellers not found: {sorted(missing)}")
     buyer_ids: dict[int, int | None] = {}
     twin_indexes = {index for index, _ in twins}
     for index, job in enumerate(jobs):
@@ -173,11 +192,17 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             for i in accepted
         ]
         line_rows = [[rows.line_row(line) for line in jobs[i].prepared.lines] for i in accepted]
-        ids = next_ids(connection, Invoice, len(invoice_rows))
-        _INSERT_INVOICES.execute(
-            connection,
-            [{"id": invoice_id, **row} for invoice_id, row in zip(ids, invoice_rows, strict=True)],
-        )
+        if connection.dialect.name == "postgresql":  # the ids come back with the insert
+            numbered = dict(
+                _INSERT_INVOICES.execute(connection, invoice_rows, returning=("number", "id"))
+            )
+            ids = [numbered[row["number"]] for row in invoice_rows]
+        else:  # under SQLite's write lock, the next ids are known
+            ids = next_ids(connection, Invoice, len(invoice_rows))
+            numbered_rows = zip(ids, invoice_rows, strict=True)
+            _INSERT_INVOICES.execute(
+                connection, [{"id": invoice_id, **row} for invoice_id, row in numbered_rows]
+            )
         _INSERT_LINES.execute(
             connection,
             [

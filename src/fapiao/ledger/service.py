@@ -32,6 +32,7 @@ _MOVE_HEAD = (
     .where(LedgerHead.id == 1)
     .values(seq=bindparam("b_seq"), entry_hash=bindparam("b_hash"))
 )
+_MOVE_HEAD_SQL = "UPDATE ledger_head SET seq = %s, entry_hash = %s WHERE id = 1"
 _INSERT = BulkInsert(LedgerEntry)
 
 
@@ -145,6 +146,9 @@ def append(
     """Record `documents` in order, at the end of the chain; sign their receipts."""
     if not documents:
         return []
+    # What does not depend on the chain is worked out before the head is locked.
+    contents = [canonical(document.content).decode() for document in documents]
+    content_hashes = [sha256(content.encode()) for content in contents]
     connection = session.connection()
     head = connection.execute(_locked_head(session)).one_or_none()
     if head is None:
@@ -154,10 +158,8 @@ def append(
         head = connection.execute(_locked_head(session)).one()
     seq, prev = int(head.seq), str(head.entry_hash)
     rows, recorded = [], []
-    for document in documents:
+    for document, content, content_hash in zip(documents, contents, content_hashes, strict=True):
         seq += 1
-        content = canonical(document.content).decode()
-        content_hash = sha256(content.encode())
         this = entry_hash(
             seq, document.kind, document.subject, document.recorded_at, content_hash, prev
         )
@@ -184,8 +186,12 @@ def append(
         )
         recorded.append(Recorded(seq, this, receipt))
         prev = this
-    _INSERT.execute(connection, rows)
-    connection.execute(_MOVE_HEAD, {"b_seq": seq, "b_hash": prev})
+    if connection.dialect.name == "postgresql":
+        # One round trip for the entries and the head, which is locked until the commit.
+        _INSERT.execute(connection, rows, first=(_MOVE_HEAD_SQL, (seq, prev)))
+    else:
+        _INSERT.execute(connection, rows)
+        connection.execute(_MOVE_HEAD, {"b_seq": seq, "b_hash": prev})
     return recorded
 
 
