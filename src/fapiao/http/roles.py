@@ -34,7 +34,8 @@ def allow(capability: str) -> Callable[[Request, str | None], Awaitable[Actor]]:
 Account = Annotated[Actor, Depends(allow(permissions.ACCOUNT))]
 Reader = Annotated[Actor, Depends(allow(permissions.READ))]
 OwnBooks = Annotated[Actor, Depends(allow(permissions.OWN_BOOKS))]
-Issuer = Annotated[Actor, Depends(allow(permissions.ISSUE))]
+issuer = allow(permissions.ISSUE)  # also called directly by the issuing route
+Issuer = Annotated[Actor, Depends(issuer)]
 Reconciler = Annotated[Actor, Depends(allow(permissions.RECONCILE))]
 WebhookAdmin = Annotated[Actor, Depends(allow(permissions.WEBHOOKS))]
 UserAdmin = Annotated[Actor, Depends(allow(permissions.MANAGE_USERS))]
