@@ -211,10 +211,3 @@ def test_the_loop_keeps_serving_while_a_batch_waits_for_a_lock(world: World) -> 
     assert ticks == 30
     assert all(isinstance(result, service.Issued) for result in results)
     assert count(world, Invoice) == 3
-
-
-def test_the_batch_reads_the_columns_the_single_path_reads_of_a_seller() -> None:
-    from fapiao.invoices import batch
-
-    names = [column.name for column in batch._TAXPAYERS.selected_columns]
-    assert names == [column.name for column in service._SELLER.selected_columns]

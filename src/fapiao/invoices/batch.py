@@ -54,18 +54,9 @@ class CreditRace(Exception):
     """Another transaction used the seller's credit while this batch was being written."""
 
 
-# The batch's sellers (the columns of service._SELLER: what an invoice copies) and its
-# registered buyers (id and name are what is checked) in one round trip.
-_TAXPAYERS = select(
-    Taxpayer.id,
-    Taxpayer.tax_id,
-    Taxpayer.name,
-    Taxpayer.address,
-    Taxpayer.phone,
-    Taxpayer.bank,
-    Taxpayer.account,
-    Taxpayer.credit_limit,
-).where(
+# The batch's sellers and its registered buyers (id and name are what is checked) in one
+# round trip.
+_TAXPAYERS = select(*rows.SELLER_COLUMNS).where(
     or_(
         Taxpayer.id.in_(bindparam("ids", expanding=True)),
         Taxpayer.tax_id.in_(bindparam("tax_ids", expanding=True)),

@@ -12,6 +12,19 @@ from fapiao.accounts.service import Actor
 from fapiao.invoices import rules
 from fapiao.invoices.credit import Seller
 from fapiao.invoices.models import Invoice, InvoiceLine
+from fapiao.taxpayers.models import Taxpayer
+
+# What an invoice copies from its seller, and the credit limit it is checked against.
+SELLER_COLUMNS = (
+    Taxpayer.id,
+    Taxpayer.tax_id,
+    Taxpayer.name,
+    Taxpayer.address,
+    Taxpayer.phone,
+    Taxpayer.bank,
+    Taxpayer.account,
+    Taxpayer.credit_limit,
+)
 
 if TYPE_CHECKING:
     from fapiao.invoices.service import IssueRequest, PreparedIssue

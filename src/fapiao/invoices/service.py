@@ -306,16 +306,7 @@ _INSERT_INVOICE = insert(Invoice).returning(Invoice.id)
 _INSERT_LINE = insert(InvoiceLine)
 _INSERT_EVENT = insert(OutboxEvent)
 _BUYER_BY_TAX_ID = select(Taxpayer.id, Taxpayer.name).where(Taxpayer.tax_id == bindparam("tax_id"))
-_SELLER = select(
-    Taxpayer.id,
-    Taxpayer.tax_id,
-    Taxpayer.name,
-    Taxpayer.address,
-    Taxpayer.phone,
-    Taxpayer.bank,
-    Taxpayer.account,
-    Taxpayer.credit_limit,
-).where(Taxpayer.id == bindparam("seller"))
+_SELLER = select(*rows.SELLER_COLUMNS).where(Taxpayer.id == bindparam("seller"))
 
 
 def _insert_invoice(
