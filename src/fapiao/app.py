@@ -122,10 +122,12 @@ def create_app(
         try:
             yield
         finally:
-            if worker is not None:
-                worker.stop()
-            await platform.writer.aclose()  # this loop's connections (PostgreSQL)
-            audit_buffer.close()  # what the last requests did is written before exit
+            try:
+                if worker is not None:
+                    worker.stop()
+                await platform.writer.aclose()  # this loop's connections (PostgreSQL)
+            finally:
+                audit_buffer.close()  # what the last requests did is written before exit
 
     app = HardenedFastAPI(
         trusted_proxies=platform.settings.trusted_proxy_networks,

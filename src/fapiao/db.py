@@ -266,8 +266,9 @@ class Database:
             raise RuntimeError("asyncio engines are for PostgreSQL")
         engine = create_async_engine(
             self.url,
-            pool_size=self.settings.db_pool_size,
-            max_overflow=10,
+            # One batch in flight, then its WAL position: two connections are plenty.
+            pool_size=2,
+            max_overflow=2,
             pool_recycle=1800,
             hide_parameters=True,
         )

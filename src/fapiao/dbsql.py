@@ -32,10 +32,12 @@ class BulkInsert:
         # dialect they were made for, and an encrypted column's processor uses the keys
         # attached to that engine's dialect (several databases may share a process).
         self._compiled: weakref.WeakKeyDictionary[
-            Any, dict[tuple[str, ...], tuple[str, list[Any]]]
+            Any, dict[tuple[str, ...], tuple[str, str, list[Any]]]
         ] = weakref.WeakKeyDictionary()
 
-    def _prepare(self, dialect: Any, names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    def _prepare(self, dialect: Any, names: tuple[str, ...]) -> tuple[str, str, list[Any]]:
+        """The INSERT up to its VALUES, one row's `(…)` of markers, and each column's
+        bind processor."""
         by_names = self._compiled.get(dialect)
         if by_names is None:
             by_names = self._compiled.setdefault(dialect, {})
@@ -44,15 +46,14 @@ class BulkInsert:
             marker = "?" if dialect.paramstyle == "qmark" else "%s"
             quote = dialect.identifier_preparer.quote
             columns = [self.table.c[name] for name in names]
-            sql = "INSERT INTO {} ({}) VALUES ({})".format(
-                quote(self.table.name),
-                ", ".join(quote(column.name) for column in columns),
-                ", ".join([marker] * len(columns)),
+            head = "INSERT INTO {} ({})".format(
+                quote(self.table.name), ", ".join(quote(column.name) for column in columns)
             )
+            row = "({})".format(", ".join([marker] * len(columns)))
             processors = [
                 column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
             ]
-            compiled = by_names[names] = (sql, processors)
+            compiled = by_names[names] = (head, row, processors)
         return compiled
 
     def execute(
@@ -64,7 +65,8 @@ class BulkInsert:
         returning: tuple[str, ...] = (),
     ) -> list[tuple[Any, ...]]:
         """Insert `rows` (through `executemany`). With `first` (a data-modifying statement
-        in the driver's paramstyle, and its parameters) or `returning` (column names),
+        of the product's own, never built from input, in the driver's paramstyle, with
+        its parameters; PostgreSQL only) or `returning` (column names),
         one INSERT names every row instead: `first` runs in its WITH clause, and the
         returned columns of each row are the answer, in no particular order. Either
         way, one round trip."""
@@ -73,7 +75,7 @@ class BulkInsert:
         names = tuple(rows[0])
         if any(len(row) != len(names) for row in rows):
             raise ValueError(f"rows for {self.table.name} name different columns")
-        sql, processors = self._prepare(connection.dialect, names)
+        head, row_markers, processors = self._prepare(connection.dialect, names)
         # The values in column order, then only the columns that have a bind processor
         # converted (None stays None): per value work only where there is any.
         converted = [(index, process) for index, process in enumerate(processors) if process]
@@ -86,10 +88,9 @@ class BulkInsert:
                     values[index] = process(value)
             params.append(tuple(values))
         if first is None and not returning:
-            connection.exec_driver_sql(sql, params)
+            connection.exec_driver_sql(f"{head} VALUES {row_markers}", params)
             return []
-        head, values_group = sql.split(" VALUES ", 1)
-        statement = f"{head} VALUES " + ", ".join([values_group] * len(params))
+        statement = f"{head} VALUES " + ", ".join([row_markers] * len(params))
         arguments: tuple[Any, ...] = tuple(value for row in params for value in row)
         if first is not None:
             statement = f"WITH first AS ({first[0]}) {statement}"

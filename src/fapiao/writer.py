@@ -9,9 +9,9 @@ run each in a SAVEPOINT of their own. A job that fails is rolled back to its sav
 alone and its caller gets its exception; the others are unaffected. Nobody is answered
 before the commit, so an acknowledged write is durable.
 
-When a batch is one such group, it runs without a savepoint (two round trips fewer on
-PostgreSQL); if it fails, the transaction is rolled back and run again with a savepoint
-per job.
+When a batch is one such group of two or more jobs, it runs without a savepoint (two
+round trips fewer on PostgreSQL); if it fails, the transaction is rolled back and run
+again with a savepoint per job.
 
 Where the batches are written:
 
@@ -35,11 +35,14 @@ batch carries it back to its request as the consistency token of its write.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import queue
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -76,12 +79,11 @@ class GroupCommit:
         self._inline_writes = database.dialect == "sqlite"
         self._inline: list[tuple[Job, asyncio.Future[Any]]] = []
         self._flush_scheduled = False
-        # PostgreSQL: batches from the event loop run on the loop, on an asyncio engine
-        # of that loop; one batch in flight (the drain task) at a time.
-        self._async_engine: AsyncEngine | None = None
-        self._async_loop: asyncio.AbstractEventLoop | None = None
-        self._async_pending: list[tuple[Job, asyncio.Future[Any]]] = []
-        self._drain: asyncio.Task[None] | None = None
+        # PostgreSQL: batches from an event loop run on that loop, on an asyncio engine
+        # of its own; one batch in flight (the loop's drain task) at a time.
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWriter] = (
+            weakref.WeakKeyDictionary()
+        )
         self.batches = 0
         self.jobs = 0
 
@@ -109,10 +111,16 @@ class GroupCommit:
             raise RuntimeError("GroupCommit is closed")
         loop = asyncio.get_running_loop()
         if not self._inline_writes:
+            writer = self._loops.get(loop)
+            if writer is None:
+                writer = self._loops[loop] = _LoopWriter(self._database.async_write_engine())
             waiting: asyncio.Future[tuple[T, int | None]] = loop.create_future()
-            self._async_pending.append((job, waiting))
-            if self._drain is None or self._drain.done():
-                self._drain = loop.create_task(self._drain_on_loop())
+            writer.pending.append((job, waiting))
+            if writer.drain is None or writer.drain.done():
+                # A context of its own: not the first caller's request state.
+                writer.drain = loop.create_task(
+                    self._drain_on_loop(writer), context=contextvars.Context()
+                )
             result, position = await waiting
             _note(position)
             return result
@@ -125,26 +133,27 @@ class GroupCommit:
 
     # -- PostgreSQL, on the event loop -------------------------------------------------
 
-    def _engine_of(self, loop: asyncio.AbstractEventLoop) -> AsyncEngine:
-        """The asyncio engine of this loop. A server process has one loop; when another
-        loop takes over (tests run several), the last loop's pool is dropped."""
-        if self._async_engine is None or self._async_loop is not loop:
-            if self._async_engine is not None:
-                # Its connections belong to a loop that may be gone: let them go.
-                self._async_engine.sync_engine.dispose(close=False)
-            self._async_engine = self._database.async_write_engine()
-            self._async_loop = loop
-        return self._async_engine
-
-    async def _drain_on_loop(self) -> None:
-        engine = self._engine_of(asyncio.get_running_loop())
-        while self._async_pending:
-            items = self._async_pending[: self._max_batch]
-            del self._async_pending[: self._max_batch]
+    async def _drain_on_loop(self, writer: _LoopWriter) -> None:
+        while writer.pending:
+            items = writer.pending[: self._max_batch]
+            del writer.pending[: self._max_batch]
             chunk = [item for item in items if not item[1].done()]
             if not chunk:
                 continue
-            outcomes, position = await self._execute_on_loop(engine, [job for job, _ in chunk])
+            try:
+                outcomes, position = await self._execute_on_loop(
+                    writer.engine, [job for job, _ in chunk]
+                )
+            except BaseException as exc:  # cancelled, or a failure outside the transaction
+                for _job, future in chunk + writer.pending:
+                    if future.done():
+                        continue
+                    if isinstance(exc, Exception):
+                        future.set_exception(exc)
+                    else:
+                        future.cancel()
+                writer.pending.clear()
+                raise
             for (_job, future), outcome in zip(chunk, outcomes, strict=True):
                 if future.done():
                     continue
@@ -174,13 +183,14 @@ class GroupCommit:
         raise AssertionError("unreachable: the careful run raises no _BatchFailed")
 
     async def aclose(self) -> None:
-        """Finish the loop's batches and close its asyncio connections (PostgreSQL).
+        """Finish this loop's batches and close its asyncio connections (PostgreSQL).
         Call it on the loop that wrote them, before the loop ends."""
-        while self._drain is not None and not self._drain.done():
-            await asyncio.gather(self._drain, return_exceptions=True)
-        engine, self._async_engine, self._async_loop = self._async_engine, None, None
-        if engine is not None:
-            await engine.dispose()
+        writer = self._loops.pop(asyncio.get_running_loop(), None)
+        if writer is None:
+            return
+        if writer.drain is not None:  # shielded: a cancelled shutdown lets it finish
+            await asyncio.gather(asyncio.shield(writer.drain), return_exceptions=True)
+        await writer.engine.dispose()
 
     # -- SQLite, on the event loop -----------------------------------------------------
 
@@ -238,9 +248,9 @@ class GroupCommit:
                 self._queue.put(_STOP)
         if thread is not None:
             thread.join()
-        if self._async_engine is not None:
-            self._async_engine.sync_engine.dispose(close=False)
-            self._async_engine = self._async_loop = None
+        for writer in list(self._loops.values()):
+            writer.engine.sync_engine.dispose(close=False)  # its loop is gone or elsewhere
+        self._loops.clear()
 
     def _start_locked(self) -> None:
         thread = threading.Thread(target=self._loop, name="fapiao-group-commit", daemon=True)
@@ -294,6 +304,15 @@ class GroupCommit:
             # One tiny query per batch, on this thread, so every caller gets its token.
             return outcomes, self._database.wal_position()
         raise AssertionError("unreachable: the careful run raises no _BatchFailed")
+
+
+@dataclass
+class _LoopWriter:
+    """One event loop's engine, jobs waiting, and the task writing them."""
+
+    engine: AsyncEngine
+    pending: list[tuple[Job, asyncio.Future[Any]]] = field(default_factory=list)
+    drain: asyncio.Task[None] | None = None
 
 
 class _BatchFailed(Exception):

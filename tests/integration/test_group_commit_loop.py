@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 from test_group_commit import count, job, one_batch, request, submit
 
@@ -56,7 +56,8 @@ def test_other_jobs_in_the_batch_keep_a_savepoint_each(world: World) -> None:
     """An issuing group next to another kind of job: each group in its own savepoint, so
     a failing job of the other kind leaves the invoices standing."""
 
-    def failing(_: Session) -> None:
+    def failing(session: Session) -> None:
+        session.execute(select(func.count()).select_from(Invoice))
         raise RuntimeError("this job fails on its own")
 
     jobs = [job(world, request(f"{index + 1}.00")) for index in range(3)]
@@ -68,7 +69,8 @@ def test_other_jobs_in_the_batch_keep_a_savepoint_each(world: World) -> None:
         with pytest.raises(RuntimeError, match="on its own"):
             odd.result(10)
     assert count(world, Invoice) == 3
-    assert sum("SAVEPOINT" in statement.upper() for statement in sent) >= 2
+    # The issuing group's savepoint and the failing job's: one each.
+    assert sum(statement.startswith("SAVEPOINT") for statement in sent) == 2
 
 
 def run_on_a_loop(world: World, jobs: list[Any]) -> list[tuple[Any, int | None]]:
@@ -144,24 +146,60 @@ def test_a_refusal_in_a_loop_batch_is_that_jobs_alone(world: World) -> None:
 
 @POSTGRES_ONLY
 def test_each_event_loop_writes_on_connections_of_its_own(world: World) -> None:
-    """A second loop (a test client, a restarted server) gets a new asyncio engine; the
-    first loop's engine was disposed of by `aclose` on that loop."""
+    """A second loop (a test client, a restarted server) gets an asyncio engine of its
+    own; `aclose` on each loop closed that loop's connections."""
     writer = world.platform.writer
-    engines: list[Any] = []
+    pools: list[Any] = []
     real = world.platform.database.async_write_engine
 
     def recording() -> Any:
         engine = real()
-        engines.append(engine)
+        pools.append(engine.sync_engine.pool)
         return engine
 
     world.platform.database.async_write_engine = recording  # type: ignore[method-assign]
     for amount in ("1.00", "2.00"):
         (answer,) = run_on_a_loop(world, [job(world, request(amount))])
         assert isinstance(answer[0], service.Issued)
-    assert len(engines) == 2 and engines[0] is not engines[1]
-    assert writer._async_engine is None  # aclose let go of the last one
-    assert all(engine.sync_engine.pool.checkedout() == 0 for engine in engines)
+    assert len(pools) == 2 and pools[0] is not pools[1]
+    assert [pool.checkedin() + pool.checkedout() for pool in pools] == [0, 0]
+    assert len(writer._loops) == 0
+
+
+def test_a_failed_batch_on_the_loop_is_run_again_job_by_job(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fapiao.invoices import batch
+
+    calls: list[int] = []
+    original = batch._write_batch
+
+    def failing(session: Session, jobs: Any) -> Any:
+        calls.append(len(jobs))
+        original(session, jobs)
+        raise RuntimeError("simulated failure after the batch wrote its rows")
+
+    monkeypatch.setattr(batch, "_write_batch", failing)
+    answers = run_on_a_loop(world, [job(world, request(f"{i + 1}.00")) for i in range(4)])
+    assert calls == [4]
+    assert all(isinstance(result, service.Issued) for result, _ in answers)
+    assert count(world, Invoice) == 4  # the batch's rows were rolled back, not doubled
+
+
+@POSTGRES_ONLY
+def test_a_failure_outside_the_transaction_answers_every_caller(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Something failing in the loop's writer after the commit (here: reading the WAL
+    position) reaches every waiting caller instead of leaving them waiting."""
+    from fapiao import writer
+
+    async def broken(_engine: Any) -> int:
+        raise RuntimeError("no position today")
+
+    monkeypatch.setattr(writer, "_wal_position", broken)
+    answers = run_on_a_loop(world, [job(world, request(a)) for a in ("1.00", "2.00")])
+    assert [str(result) for result, _ in answers] == ["no position today"] * 2
 
 
 @POSTGRES_ONLY

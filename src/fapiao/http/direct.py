@@ -8,7 +8,10 @@ the validation and the errors stay FastAPI's, and also carries `direct_arguments
 async function of the request that returns the same arguments, or None when it cannot
 be sure (an unusual header, say). With None, the request goes to FastAPI's own handler,
 which then does everything as it always did; the hand-written path only ever takes
-requests whose answer would be the same either way."""
+requests whose answer would be the same either way. (What it does not do: apply
+`app.dependency_overrides`, which the product does not use, or FastAPI's telemetry
+hooks. The endpoint must be declared under the route decorator, as its attribute is
+read when the route is built.)"""
 
 from __future__ import annotations
 

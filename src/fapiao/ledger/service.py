@@ -32,7 +32,7 @@ _MOVE_HEAD = (
     .where(LedgerHead.id == 1)
     .values(seq=bindparam("b_seq"), entry_hash=bindparam("b_hash"))
 )
-_MOVE_HEAD_SQL = "UPDATE ledger_head SET seq = %s, entry_hash = %s WHERE id = 1"
+_MOVE_HEAD_SQL = f"UPDATE {LedgerHead.__tablename__} SET seq = %s, entry_hash = %s WHERE id = 1"
 _INSERT = BulkInsert(LedgerEntry)
 
 
