@@ -191,11 +191,9 @@ def test_idempotency_twins_in_one_batch_get_one_invoice(world: World) -> None:
     assert count(world, Invoice) == 3
 
 
-def test_when_the_batch_write_fails_each_job_is_retried_alone(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An unexpected error in the batched write (here: a key another process committed a
-    moment ago) sends every job down the single path, where each gets its own answer."""
+def failing_batch_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make every batched write fail after writing its rows; the sizes of the batches
+    tried are recorded in the list returned."""
     from fapiao.invoices import batch
 
     calls: list[int] = []
@@ -207,6 +205,15 @@ def test_when_the_batch_write_fails_each_job_is_retried_alone(
         raise RuntimeError("simulated failure after the batch wrote its rows")
 
     monkeypatch.setattr(batch, "_write_batch", failing)
+    return calls
+
+
+def test_when_the_batch_write_fails_each_job_is_retried_alone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error in the batched write (here: a key another process committed a
+    moment ago) sends every job down the single path, where each gets its own answer."""
+    calls = failing_batch_writes(monkeypatch)
     jobs = [job(world, request(f"{index + 1}.00")) for index in range(5)]
     with one_batch(world.platform):
         futures = [submit(world, item) for item in jobs]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
-from test_group_commit import count, job, one_batch, request, submit
+from test_group_commit import count, failing_batch_writes, job, one_batch, request, submit
 
 from conftest import World
 from fapiao.consistency import tracking
@@ -169,17 +169,7 @@ def test_each_event_loop_writes_on_connections_of_its_own(world: World) -> None:
 def test_a_failed_batch_on_the_loop_is_run_again_job_by_job(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fapiao.invoices import batch
-
-    calls: list[int] = []
-    original = batch._write_batch
-
-    def failing(session: Session, jobs: Any) -> Any:
-        calls.append(len(jobs))
-        original(session, jobs)
-        raise RuntimeError("simulated failure after the batch wrote its rows")
-
-    monkeypatch.setattr(batch, "_write_batch", failing)
+    calls = failing_batch_writes(monkeypatch)
     answers = run_on_a_loop(world, [job(world, request(f"{i + 1}.00")) for i in range(4)])
     assert calls == [4]
     assert all(isinstance(result, service.Issued) for result, _ in answers)
