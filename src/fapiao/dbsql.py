@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -31,13 +31,12 @@ class BulkInsert:
         # Per dialect object, not per dialect name: the bind processors are bound to the
         # dialect they were made for, and an encrypted column's processor uses the keys
         # attached to that engine's dialect (several databases may share a process).
-        self._compiled: weakref.WeakKeyDictionary[
-            Any, dict[tuple[str, ...], tuple[str, str, list[Any]]]
-        ] = weakref.WeakKeyDictionary()
+        self._compiled: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], _Compiled]] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def _prepare(self, dialect: Any, names: tuple[str, ...]) -> tuple[str, str, list[Any]]:
-        """The INSERT up to its VALUES, one row's `(…)` of markers, and each column's
-        bind processor."""
+    def _prepare(self, dialect: Any, names: tuple[str, ...]) -> _Compiled:
+        """The statement's parts for `names` on `dialect` (see `_Compiled`)."""
         by_names = self._compiled.get(dialect)
         if by_names is None:
             by_names = self._compiled.setdefault(dialect, {})
@@ -50,10 +49,15 @@ class BulkInsert:
                 quote(self.table.name), ", ".join(quote(column.name) for column in columns)
             )
             row = "({})".format(", ".join([marker] * len(columns)))
+            arrays = None
+            if dialect.name == "postgresql":
+                arrays = "SELECT * FROM unnest({})".format(
+                    ", ".join(f"%b::{column.type.compile(dialect=dialect)}[]" for column in columns)
+                )
             processors = [
                 column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
             ]
-            compiled = by_names[names] = (head, row, processors)
+            compiled = by_names[names] = _Compiled(head, row, arrays, processors)
         return compiled
 
     def execute(
@@ -75,10 +79,12 @@ class BulkInsert:
         names = tuple(rows[0])
         if any(len(row) != len(names) for row in rows):
             raise ValueError(f"rows for {self.table.name} name different columns")
-        head, row_markers, processors = self._prepare(connection.dialect, names)
+        compiled = self._prepare(connection.dialect, names)
         # The values in column order, then only the columns that have a bind processor
         # converted (None stays None): per value work only where there is any.
-        converted = [(index, process) for index, process in enumerate(processors) if process]
+        converted = [
+            (index, process) for index, process in enumerate(compiled.processors) if process
+        ]
         params: list[tuple[Any, ...]] = []
         for row in rows:
             values = [row[name] for name in names]
@@ -88,10 +94,18 @@ class BulkInsert:
                     values[index] = process(value)
             params.append(tuple(values))
         if first is None and not returning:
-            connection.exec_driver_sql(f"{head} VALUES {row_markers}", params)
+            connection.exec_driver_sql(f"{compiled.head} VALUES {compiled.row}", params)
             return []
-        statement = f"{head} VALUES " + ", ".join([row_markers] * len(params))
-        arguments: tuple[Any, ...] = tuple(value for row in params for value in row)
+        arguments: tuple[Any, ...]
+        if compiled.arrays is not None:
+            # One array per column: the statement's text is the same for any number of
+            # rows, so the driver parses it once (psycopg re-parses a statement of more
+            # than 50 parameters every time) and the server may keep it prepared.
+            statement = f"{compiled.head} {compiled.arrays}"
+            arguments = tuple(list(column) for column in zip(*params, strict=True))
+        else:
+            statement = f"{compiled.head} VALUES " + ", ".join([compiled.row] * len(params))
+            arguments = tuple(value for row in params for value in row)
         if first is not None:
             statement = f"WITH first AS ({first[0]}) {statement}"
             arguments = (*first[1], *arguments)
@@ -100,6 +114,18 @@ class BulkInsert:
             statement += " RETURNING " + ", ".join(quote(name) for name in returning)
         result = connection.exec_driver_sql(statement, arguments)
         return [tuple(row) for row in result] if returning else []
+
+
+class _Compiled(NamedTuple):
+    """One column list's INSERT on one dialect: the INSERT up to its rows, one row's
+    `(…)` of markers, on PostgreSQL the rows as one array per column
+    (`SELECT * FROM unnest(%b::type[], …)`, sent in binary: no text escaping of every
+    value), and each column's bind processor."""
+
+    head: str
+    row: str
+    arrays: str | None
+    processors: list[Any]
 
 
 def next_ids(connection: Any, table: Any, count: int) -> list[int]:

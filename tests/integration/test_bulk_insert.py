@@ -3,11 +3,29 @@ first in the same round trip."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    select,
+)
 
+from conftest import START
+from fapiao.db import Cents, DecimalText, UTCDateTime
 from fapiao.dbsql import BulkInsert
 from fapiao.invoices.models import NumberSequence
 from fapiao.platform import Platform
@@ -66,3 +84,52 @@ def test_a_statement_run_first_in_the_same_round_trip(platform: Platform) -> Non
         event.remove(Engine, "before_cursor_execute", note)
     assert len([statement for statement in sent if "number_sequences" in statement]) == 1
     assert sequences(platform) == {"26110": 9, "26111": 5, "26112": 6}
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_every_kind_of_value_comes_back_as_it_went_in(platform: Platform) -> None:
+    """On PostgreSQL the rows travel as one array per column: NULLs (a whole column of
+    them too), awkward text, big and small integers, money, exact decimals, times, dates,
+    bytes and booleans arrive unchanged, with any number of rows."""
+    metadata = MetaData()
+    table = Table(
+        "bulk_kinds",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("label", String(40), nullable=True),
+        Column("body", Text, nullable=True),
+        Column("big", BigInteger, nullable=True),
+        Column("money", Cents, nullable=True),
+        Column("exact", DecimalText, nullable=True),
+        Column("at", UTCDateTime, nullable=True),
+        Column("day", Date, nullable=True),
+        Column("raw", LargeBinary, nullable=True),
+        Column("flag", Boolean, nullable=True),
+        Column("never", String(10), nullable=True),
+    )
+    metadata.create_all(platform.database.write_engine)
+    rows = [
+        {
+            "id": index,
+            "label": ['a"b', "c,d", "{x}", "back\\slash", "中文", "", None][index % 7],
+            "body": "NULL" if index % 2 else "x" * 3000,
+            "big": [1, 2**40, None, -3][index % 4],
+            "money": [Decimal("113.00"), Decimal("-0.01"), None][index % 3],
+            "exact": [Decimal("0.0000000000001"), Decimal("12345678.5"), None][index % 3],
+            "at": [START + timedelta(minutes=index), None][index % 2],
+            "day": [date(2026, 11, 10), None][index % 2],
+            "raw": [b"\x00\x01", b"", None][index % 3],
+            "flag": [True, False, None][index % 3],
+            "never": None,
+        }
+        for index in range(9)
+    ]
+    insert = BulkInsert(table)
+    for count in (1, 9):
+        with platform.database.transaction() as session:
+            session.execute(table.delete())
+            returned = insert.execute(session.connection(), rows[:count], returning=("id",))
+        assert sorted(returned) == [(index,) for index in range(count)]
+        with platform.database.transaction(write=False) as session:
+            stored = [dict(row._mapping) for row in session.execute(select(table).order_by("id"))]
+        assert stored == rows[:count]
