@@ -307,15 +307,7 @@ class Database:
         or past that commit's record, so a replica that has replayed this far has it."""
         if not self.tracks_wal:
             return None
-        try:
-            with self._autocommit.connect() as connection:
-                # The write position: past the commit record once a commit has returned
-                # (synchronous_commit on, the default; with it off a token could be early).
-                position = connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
-        except DBAPIError as exc:  # the commit stands; only the token is missing
-            log.warning("WAL position not available after a commit: %s", exc.orig)
-            return None
-        return None if position is None else consistency.parse_lsn(str(position))
+        return read_wal_position(self._autocommit)
 
     def read(
         self,
@@ -388,3 +380,17 @@ class Database:
         self.replicas.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
+
+
+def read_wal_position(autocommit: Engine) -> int | None:
+    """The primary's WAL position through `autocommit` (an engine in AUTOCOMMIT mode),
+    or None if it cannot be read."""
+    try:
+        with autocommit.connect() as connection:
+            # The write position: past the commit record once a commit has returned
+            # (synchronous_commit on, the default; with it off a token could be early).
+            position = connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
+    except DBAPIError as exc:  # the commit stands; only the token is missing
+        log.warning("WAL position not available after a commit: %s", exc.orig)
+        return None
+    return None if position is None else consistency.parse_lsn(str(position))

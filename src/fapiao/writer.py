@@ -22,10 +22,10 @@ Where the batches are written:
   handling, which stretches the lock for every process. The loop never waits for that
   lock itself: while another process writes, a helper thread waits, the loop goes on
   reading requests, and their jobs join the batch that is written once the lock is free.
-- Jobs from the event loop on PostgreSQL: on the loop too, through an asyncio connection
-  (SQLAlchemy runs the jobs' ordinary session code in a greenlet; each statement awaits
-  the server while the loop handles requests), one batch in flight per process; the
-  jobs that arrive meanwhile make the next batch. A writer thread would have to win the
+- Jobs from the event loop on PostgreSQL: on the loop too (`writer_loop`), through an
+  asyncio connection (the jobs' ordinary session code runs in a greenlet; each statement
+  awaits the server while the loop handles requests), one batch in flight per process;
+  the jobs that arrive meanwhile make the next batch. A writer thread would have to win the
   GIL back from the busy loop after every round trip to the server.
 
 On PostgreSQL each batch then reads the primary's WAL position once; every job of the
@@ -35,23 +35,21 @@ batch carries it back to its request as the consistency token of its write.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import queue
 import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from fapiao import consistency
 from fapiao.db import Database
 from fapiao.ledger import service as ledger
+from fapiao.writer_loop import LoopWriter
 
 T = TypeVar("T")
 Job = Callable[[Session], Any]
@@ -81,7 +79,7 @@ class GroupCommit:
         self._flush_scheduled = False
         # PostgreSQL: batches from an event loop run on that loop, on an asyncio engine
         # of its own; one batch in flight (the loop's drain task) at a time.
-        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWriter] = (
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopWriter] = (
             weakref.WeakKeyDictionary()
         )
         self.batches = 0
@@ -113,15 +111,10 @@ class GroupCommit:
         if not self._inline_writes:
             writer = self._loops.get(loop)
             if writer is None:
-                writer = self._loops[loop] = _LoopWriter(self._database.async_write_engine())
-            waiting: asyncio.Future[tuple[T, int | None]] = loop.create_future()
-            writer.pending.append((job, waiting))
-            if writer.drain is None or writer.drain.done():
-                # A context of its own: not the first caller's request state.
-                writer.drain = loop.create_task(
-                    self._drain_on_loop(writer), context=contextvars.Context()
+                writer = self._loops[loop] = LoopWriter(
+                    self._database.async_write_engine(), self._max_batch, self._write
                 )
-            result, position = await waiting
+            result, position = await writer.run(job)
             _note(position)
             return result
         future: asyncio.Future[T] = loop.create_future()
@@ -131,66 +124,12 @@ class GroupCommit:
             loop.call_soon(self._flush_inline)
         return await future
 
-    # -- PostgreSQL, on the event loop -------------------------------------------------
-
-    async def _drain_on_loop(self, writer: _LoopWriter) -> None:
-        while writer.pending:
-            items = writer.pending[: self._max_batch]
-            del writer.pending[: self._max_batch]
-            chunk = [item for item in items if not item[1].done()]
-            if not chunk:
-                continue
-            try:
-                outcomes, position = await self._execute_on_loop(
-                    writer.engine, [job for job, _ in chunk]
-                )
-            except BaseException as exc:  # cancelled, or a failure outside the transaction
-                for _job, future in chunk + writer.pending:
-                    if future.done():
-                        continue
-                    if isinstance(exc, Exception):
-                        future.set_exception(exc)
-                    else:
-                        future.cancel()
-                writer.pending.clear()
-                raise
-            for (_job, future), outcome in zip(chunk, outcomes, strict=True):
-                if future.done():
-                    continue
-                if isinstance(outcome, BaseException):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result((outcome, position))
-
-    async def _execute_on_loop(
-        self, engine: AsyncEngine, jobs: list[Job]
-    ) -> tuple[list[Any], int | None]:
-        """`_execute`, on the loop through `engine`."""
-        for careful in (False, True):
-            outcomes: list[Any] = []
-            try:
-                async with AsyncSession(engine, expire_on_commit=False) as session:
-                    async with session.begin():
-                        await session.run_sync(_run_jobs, jobs, outcomes, careful)
-            except _BatchFailed as failed:
-                _retrying(jobs, failed)
-                continue
-            except Exception as exc:  # BEGIN or COMMIT failed: nothing is durable
-                return _all_failed(jobs, outcomes, exc), None
-            self.batches += 1
-            self.jobs += len(jobs)
-            return outcomes, await _wal_position(engine)
-        raise AssertionError("unreachable: the careful run raises no _BatchFailed")
-
     async def aclose(self) -> None:
         """Finish this loop's batches and close its asyncio connections (PostgreSQL).
         Call it on the loop that wrote them, before the loop ends."""
         writer = self._loops.pop(asyncio.get_running_loop(), None)
-        if writer is None:
-            return
-        if writer.drain is not None:  # shielded: a cancelled shutdown lets it finish
-            await asyncio.gather(asyncio.shield(writer.drain), return_exceptions=True)
-        await writer.engine.dispose()
+        if writer is not None:
+            await writer.aclose()
 
     # -- SQLite, on the event loop -----------------------------------------------------
 
@@ -287,32 +226,42 @@ class GroupCommit:
                 future.set_result(outcome)
 
     def _execute(self, jobs: list[Job]) -> tuple[list[Any], int | None]:
+        """`_write` on the writer thread's (or, on SQLite, the loop's) connections."""
+        return self._write(jobs, self._database.transaction, self._database.wal_position)
+
+    def _write(
+        self,
+        jobs: list[Job],
+        transaction: Callable[[], AbstractContextManager[Session]],
+        wal_position: Callable[[], int | None],
+    ) -> tuple[list[Any], int | None]:
         """Every job's result or exception, after one transaction over all of them, and
-        the WAL position after its commit (PostgreSQL)."""
+        the WAL position after its commit (PostgreSQL; one tiny query per batch, so every
+        caller gets its token)."""
         for careful in (False, True):
             outcomes: list[Any] = []
             try:
-                with self._database.transaction() as session:
+                with transaction() as session:
                     _run_jobs(session, jobs, outcomes, careful)
             except _BatchFailed as failed:
-                _retrying(jobs, failed)
+                log.info(
+                    "batch of %d %s jobs retried one by one: %r",
+                    len(jobs),
+                    type(jobs[0]).__name__,
+                    failed.cause,
+                )
                 continue
             except Exception as exc:  # BEGIN or COMMIT failed: nothing is durable
-                return _all_failed(jobs, outcomes, exc), None
+                log.warning("group commit of %d jobs failed: %r", len(jobs), exc)
+                # Each job's own exception if it had one, else the transaction's.
+                answers = outcomes + [exc] * (len(jobs) - len(outcomes))
+                return [
+                    answer if isinstance(answer, BaseException) else exc for answer in answers
+                ], None
             self.batches += 1
             self.jobs += len(jobs)
-            # One tiny query per batch, on this thread, so every caller gets its token.
-            return outcomes, self._database.wal_position()
+            return outcomes, wal_position()
         raise AssertionError("unreachable: the careful run raises no _BatchFailed")
-
-
-@dataclass
-class _LoopWriter:
-    """One event loop's engine, jobs waiting, and the task writing them."""
-
-    engine: AsyncEngine
-    pending: list[tuple[Job, asyncio.Future[Any]]] = field(default_factory=list)
-    drain: asyncio.Task[None] | None = None
 
 
 class _BatchFailed(Exception):
@@ -339,38 +288,6 @@ def _run_jobs(session: Session, jobs: list[Job], outcomes: list[Any], careful: b
         for group in groups:
             outcomes.extend(_run_group(session, group, try_batch=not careful))
     ledger.flush_deferred(session)
-
-
-def _retrying(jobs: list[Job], failed: _BatchFailed) -> None:
-    log.info(
-        "batch of %d %s jobs retried one by one: %r",
-        len(jobs),
-        type(jobs[0]).__name__,
-        failed.cause,
-    )
-
-
-def _all_failed(jobs: list[Job], outcomes: list[Any], exc: Exception) -> list[Any]:
-    """Each job's outcome after a transaction that did not commit: its own exception if
-    it had one, else the transaction's."""
-    log.warning("group commit of %d jobs failed: %r", len(jobs), exc)
-    return [
-        outcome if isinstance(outcome, BaseException) else exc
-        for outcome in outcomes + [exc] * (len(jobs) - len(outcomes))
-    ]
-
-
-async def _wal_position(engine: AsyncEngine) -> int | None:
-    """`Database.wal_position`, through an asyncio engine."""
-    try:
-        async with engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            result = await autocommit.exec_driver_sql("SELECT pg_current_wal_lsn()::text")
-            position = result.scalar()
-    except DBAPIError as exc:  # the commit stands; only the token is missing
-        log.warning("WAL position not available after a commit: %s", exc.orig)
-        return None
-    return None if position is None else consistency.parse_lsn(str(position))
 
 
 def _note(position: int | None) -> None:

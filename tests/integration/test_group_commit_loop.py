@@ -182,12 +182,12 @@ def test_a_failure_outside_the_transaction_answers_every_caller(
 ) -> None:
     """Something failing in the loop's writer after the commit (here: reading the WAL
     position) reaches every waiting caller instead of leaving them waiting."""
-    from fapiao import writer
+    from fapiao.writer_loop import LoopWriter
 
-    async def broken(_engine: Any) -> int:
+    def broken(_self: Any) -> int:
         raise RuntimeError("no position today")
 
-    monkeypatch.setattr(writer, "_wal_position", broken)
+    monkeypatch.setattr(LoopWriter, "wal_position", broken)
     answers = run_on_a_loop(world, [job(world, request(a)) for a in ("1.00", "2.00")])
     assert [str(result) for result, _ in answers] == ["no position today"] * 2
 
