@@ -17,7 +17,9 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> Any:
 
 
 class BulkInsert:
-    """Many rows into one table through the driver's `executemany`, for the hot path.
+    """Many rows into one table in one round trip, for the hot path: on PostgreSQL one
+    INSERT … SELECT FROM unnest(one array per column), on SQLite the driver's
+    `executemany` (or, to return columns, one INSERT naming every row).
 
     A Core `insert()` with a list of rows binds every value of every row through
     SQLAlchemy's per-parameter machinery; on the issuing path that was a third of the
@@ -68,12 +70,11 @@ class BulkInsert:
         first: tuple[str, tuple[Any, ...]] | None = None,
         returning: tuple[str, ...] = (),
     ) -> list[tuple[Any, ...]]:
-        """Insert `rows` (through `executemany`). With `first` (a data-modifying statement
-        of the product's own, never built from input, in the driver's paramstyle, with
-        its parameters; PostgreSQL only) or `returning` (column names),
-        one INSERT names every row instead: `first` runs in its WITH clause, and the
-        returned columns of each row are the answer, in no particular order. Either
-        way, one round trip."""
+        """Insert `rows` in one round trip. With `first` (a data-modifying statement of the
+        product's own, never built from input, in the driver's paramstyle, with its
+        parameters; PostgreSQL only) it runs in the INSERT's WITH clause; with
+        `returning` (column names) the returned columns of each row are the answer, in
+        no particular order."""
         if not rows:
             return []
         names = tuple(rows[0])
@@ -93,14 +94,16 @@ class BulkInsert:
                 if value is not None:
                     values[index] = process(value)
             params.append(tuple(values))
-        if first is None and not returning:
+        if compiled.arrays is None and first is None and not returning:
             connection.exec_driver_sql(f"{compiled.head} VALUES {compiled.row}", params)
             return []
         arguments: tuple[Any, ...]
         if compiled.arrays is not None:
             # One array per column: the statement's text is the same for any number of
             # rows, so the driver parses it once (psycopg re-parses a statement of more
-            # than 50 parameters every time) and the server may keep it prepared.
+            # than 50 parameters every time) and the server may keep it prepared; and
+            # one statement costs psycopg's asyncio connection far less than an
+            # `executemany` of as many rows.
             statement = f"{compiled.head} {compiled.arrays}"
             arguments = tuple(list(column) for column in zip(*params, strict=True))
         else:
