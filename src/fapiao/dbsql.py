@@ -47,20 +47,52 @@ class BulkInsert:
             marker = "?" if dialect.paramstyle == "qmark" else "%s"
             quote = dialect.identifier_preparer.quote
             columns = [self.table.c[name] for name in names]
-            head = "INSERT INTO {} ({})".format(
-                quote(self.table.name), ", ".join(quote(column.name) for column in columns)
-            )
+            quoted = [quote(column.name) for column in columns]
+            head = "INSERT INTO {} ({})".format(quote(self.table.name), ", ".join(quoted))
             row = "({})".format(", ".join([marker] * len(columns)))
-            arrays = None
+            casts = None
             if dialect.name == "postgresql":
-                arrays = "SELECT * FROM unnest({})".format(
-                    ", ".join(f"%b::{column.type.compile(dialect=dialect)}[]" for column in columns)
-                )
+                casts = [f"%b::{column.type.compile(dialect=dialect)}[]" for column in columns]
             processors = [
                 column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
             ]
-            compiled = by_names[names] = _Compiled(head, row, arrays, processors)
+            compiled = by_names[names] = _Compiled(head, row, quoted, casts, processors)
         return compiled
+
+    def _rows(
+        self, connection: Any, rows: list[dict[str, Any]]
+    ) -> tuple[_Compiled, list[tuple[Any, ...]]]:
+        """The statement's parts, and each row's values in column order, converted by
+        the columns' bind processors."""
+        names = tuple(rows[0])
+        if any(len(row) != len(names) for row in rows):
+            raise ValueError(f"rows for {self.table.name} name different columns")
+        compiled = self._prepare(connection.dialect, names)
+        # Only the columns that have a bind processor are converted (None stays None):
+        # per value work only where there is any.
+        converted = [
+            (index, process) for index, process in enumerate(compiled.processors) if process
+        ]
+        params: list[tuple[Any, ...]] = []
+        for row in rows:
+            values = [row[name] for name in names]
+            for index, process in converted:
+                value = values[index]
+                if value is not None:
+                    values[index] = process(value)
+            params.append(tuple(values))
+        return compiled, params
+
+    def arrays(
+        self, connection: Any, rows: list[dict[str, Any]]
+    ) -> tuple[list[str], list[str], tuple[list[Any], ...]]:
+        """For a statement of the caller's own on PostgreSQL (`rows` not empty): the
+        columns' quoted names, each one's `%b::type[]` marker for `unnest`, and one
+        array of values per column."""
+        compiled, params = self._rows(connection, rows)
+        if compiled.casts is None:
+            raise ValueError("column arrays are for PostgreSQL")
+        return compiled.columns, compiled.casts, _by_column(params)
 
     def execute(
         self,
@@ -77,35 +109,19 @@ class BulkInsert:
         no particular order."""
         if not rows:
             return []
-        names = tuple(rows[0])
-        if any(len(row) != len(names) for row in rows):
-            raise ValueError(f"rows for {self.table.name} name different columns")
-        compiled = self._prepare(connection.dialect, names)
-        # The values in column order, then only the columns that have a bind processor
-        # converted (None stays None): per value work only where there is any.
-        converted = [
-            (index, process) for index, process in enumerate(compiled.processors) if process
-        ]
-        params: list[tuple[Any, ...]] = []
-        for row in rows:
-            values = [row[name] for name in names]
-            for index, process in converted:
-                value = values[index]
-                if value is not None:
-                    values[index] = process(value)
-            params.append(tuple(values))
-        if compiled.arrays is None and first is None and not returning:
-            connection.exec_driver_sql(f"{compiled.head} VALUES {compiled.row}", params)
-            return []
+        compiled, params = self._rows(connection, rows)
         arguments: tuple[Any, ...]
-        if compiled.arrays is not None:
+        if compiled.casts is not None:
             # One array per column: the statement's text is the same for any number of
             # rows, so the driver parses it once (psycopg re-parses a statement of more
             # than 50 parameters every time) and the server may keep it prepared; and
             # one statement costs psycopg's asyncio connection far less than an
             # `executemany` of as many rows.
-            statement = f"{compiled.head} {compiled.arrays}"
-            arguments = tuple(list(column) for column in zip(*params, strict=True))
+            statement = f"{compiled.head} SELECT * FROM unnest({', '.join(compiled.casts)})"
+            arguments = _by_column(params)
+        elif first is None and not returning:
+            connection.exec_driver_sql(f"{compiled.head} VALUES {compiled.row}", params)
+            return []
         else:
             statement = f"{compiled.head} VALUES " + ", ".join([compiled.row] * len(params))
             arguments = tuple(value for row in params for value in row)
@@ -119,15 +135,21 @@ class BulkInsert:
         return [tuple(row) for row in result] if returning else []
 
 
+def _by_column(params: list[tuple[Any, ...]]) -> tuple[list[Any], ...]:
+    """Rows of values as one list per column."""
+    return tuple(list(column) for column in zip(*params, strict=True))
+
+
 class _Compiled(NamedTuple):
     """One column list's INSERT on one dialect: the INSERT up to its rows, one row's
-    `(…)` of markers, on PostgreSQL the rows as one array per column
-    (`SELECT * FROM unnest(%b::type[], …)`, sent in binary: no text escaping of every
-    value), and each column's bind processor."""
+    `(…)` of markers, the columns' quoted names, on PostgreSQL each column's
+    `%b::type[]` marker (the rows go as one array per column, in binary: no text
+    escaping of every value), and each column's bind processor."""
 
     head: str
     row: str
-    arrays: str | None
+    columns: list[str]
+    casts: list[str] | None
     processors: list[Any]
 
 

@@ -293,7 +293,7 @@ def test_jobs_from_one_turn_of_the_event_loop_share_a_commit(world: World) -> No
 
 
 def test_credit_used_by_another_transaction_meanwhile_sends_the_batch_job_by_job(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The batch reads the credit use without a lock and charges it last. When another
     process used credit in between (simulated: the read comes back 300.00 short), the
@@ -308,14 +308,16 @@ def test_credit_used_by_another_transaction_meanwhile_sends_the_batch_job_by_job
     monkeypatch.setattr(
         batch,
         "_credit_used",
-        lambda session, seller, month: original(session, seller, month) - 30000,
+        lambda session, seller, month, known: original(session, seller, month, known) - 30000,
     )
     jobs = [job(world, request("99.00")) for _ in range(3)]  # 100.00 each
+    caplog.set_level("INFO", logger="fapiao.writer")
     with one_batch(world.platform):
         futures = [submit(world, item) for item in jobs]
     results = [outcome(future) for future in futures]
     # The stale read says 0.00 used, so all three "fit"; really only two do (300 + 200).
     assert [isinstance(result, Conflict) for result in results] == [False, False, True]
+    assert "CreditRace" in caplog.text  # the charge found the credit gone
     assert count(world, Invoice) == 3
     with world.platform.database.transaction(write=False) as session:
         seller_id = session.scalar(select(Taxpayer.id).where(Taxpayer.tax_id.like("911101085%")))

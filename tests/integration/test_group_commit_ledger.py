@@ -1,6 +1,7 @@
-"""Group commit and the ledger: when a batch falls back to one job at a time, the
-ledger head is still locked once and last, and each job still gets its signed receipt.
-Runs on SQLite and on PostgreSQL."""
+"""Group commit with several sellers, and with the ledger: a batch charges each seller's
+credit once, in one lock order; when a batch falls back to one job at a time, the ledger
+head is still locked once and last, and each job still gets its signed receipt. Runs on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_group_commit import job, one_batch, request, submit
+from test_group_commit import job, one_batch, outcome, request, submit
 
 from conftest import World
 from fapiao.invoices import rules, service
 from fapiao.invoices.batch import IssueJob
 from fapiao.invoices.buyer import BuyerInput
+from fapiao.invoices.credit import credit_used
 from fapiao.invoices.models import Invoice
 from fapiao.kit.clock import local_date, month_key
+from fapiao.kit.errors import Conflict
+from fapiao.taxpayers.models import Taxpayer
 
 
 def buyer_as_seller_job(world: World, amount: str) -> IssueJob:
@@ -68,7 +72,7 @@ def test_jobs_sent_one_by_one_lock_the_ledger_head_once_and_last(
     month = month_key(local_date(platform.clock.now()))
     with platform.database.transaction() as session:
         second_seller = second.prepared.seller_id
-        batch._credit_used(session, second_seller, month)  # the row exists
+        batch._credit_used(session, second_seller, month, None)  # the row exists
 
     def failing(session: Session, jobs: Any) -> Any:
         raise RuntimeError("simulated: the batch write failed")
@@ -143,3 +147,65 @@ def test_a_repeated_key_in_a_batch_sent_one_by_one_gets_the_first_ones_receipt(
     assert first.result()[0].number == second.result()[0].number
     assert first.receipt and first.receipt["signature"]
     assert second.receipt == first.receipt
+
+
+def used_by(world: World, job: IssueJob) -> Decimal:
+    """The month's credit use of the job's seller."""
+    with world.platform.database.transaction(write=False) as session:
+        month = month_key(job.prepared.issue_date)
+        return credit_used(session, job.prepared.seller_id, month)
+
+
+def test_a_batch_of_two_sellers_charges_each_ones_credit(world: World) -> None:
+    """Two sellers in one batch: each seller's credit is charged (two charges, one after
+    the other), in one commit."""
+    platform = world.platform
+    for item in (job(world, request("1.00")), buyer_as_seller_job(world, "1.00")):
+        submit(world, item).result(10)  # both credit rows exist
+    first = [job(world, request(amount)) for amount in ("10.00", "20.00")]
+    second = buyer_as_seller_job(world, "5.00")
+    before = (used_by(world, first[0]), used_by(world, second), platform.writer.batches)
+    with one_batch(platform):
+        futures = [submit(world, item) for item in (*first, second)]
+    assert all(future.result(10).invoice_row for future in futures)
+    assert platform.writer.batches - before[2] == 2  # the gate's batch, then all three
+    assert used_by(world, first[0]) - before[0] == Decimal("32.00")  # 10+1 and 20+1
+    assert used_by(world, second) - before[1] == Decimal("5.00")
+
+
+def test_a_stale_credit_read_of_one_of_two_sellers_sends_the_batch_job_by_job(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When the second seller's credit was used by another transaction after the batch
+    read it (simulated: the read comes back short), that seller's charge matches nothing;
+    the batch is rolled back and run job by job, which refuses only what does not fit."""
+    from fapiao.invoices import batch
+
+    first = job(world, request("9.00"))
+    second = buyer_as_seller_job(world, "60.00")
+    with world.platform.database.transaction() as session:  # the second seller's limit
+        session.execute(
+            Taxpayer.__table__.update()
+            .where(Taxpayer.id == second.prepared.seller_id)
+            .values(credit_limit=Decimal("100.00"))
+        )
+    submit(world, second).result(10)  # 60.00 of 100.00 used
+    seller = second.prepared.seller_id
+    original = batch._credit_used
+    monkeypatch.setattr(
+        batch,
+        "_credit_used",
+        lambda session, taxpayer, month, known: (
+            original(session, taxpayer, month, known) - (6000 if taxpayer == seller else 0)
+        ),
+    )
+    again = buyer_as_seller_job(world, "50.00")  # fits the stale read only
+    caplog.set_level("INFO", logger="fapiao.writer")
+    with one_batch(world.platform):
+        futures = [submit(world, item) for item in (first, again)]
+    results = [outcome(future) for future in futures]
+    assert results[0].invoice_row is not None
+    assert isinstance(results[1], Conflict) and results[1].code == "CREDIT_LIMIT_EXCEEDED"
+    assert "CreditRace" in caplog.text
+    assert used_by(world, second) == Decimal("60.00")
+    assert used_by(world, first) == Decimal("10.00")

@@ -1,21 +1,22 @@
 """Issuing many invoices in one statement per table.
 
 Group commit (fapiao.writer) hands the issuing jobs that arrive together to
-`IssueJob.run_batch`, which writes them with one INSERT per table instead of one per
-job, and charges each seller's credit once. The serialised part of issuing (SQLite has
-one writer; a seller's credit row is one row) then costs a fraction of a millisecond per
-invoice. The checks are the same as `write_issue`'s, in the order the jobs arrived:
-replayed idempotency keys, the registered buyer's name, and the credit limit, which is
-charged job by job against the locked credit row so it is never passed. A job refused
-by a check gets its error and writes nothing. If anything unexpected fails (a twin
-idempotency key committed by another process a moment ago, say) the caller runs every
-job again on its own, through `write_issue`.
+`IssueJob.run_batch`, which writes them with one INSERT per table (on PostgreSQL, one
+statement for all the tables) instead of one per job, and charges each seller's credit
+once. The serialised part of issuing (SQLite has one writer; a seller's credit row is
+one row) then costs a fraction of a millisecond per invoice. The checks are the same as
+`write_issue`'s, in the order the jobs arrived: replayed idempotency keys, the
+registered buyer's name, and the credit limit, which is charged job by job so it is
+never passed. A job refused by a check gets its error and writes nothing. If anything
+unexpected fails (a twin idempotency key committed by another process a moment ago, say)
+the caller runs every job again on its own, through `write_issue`.
 
-The credit row is read without a lock and charged last, with one conditional UPDATE per
-seller just before the commit, so on PostgreSQL concurrent batches hold the row only for
-that UPDATE and the commit. If another transaction used the credit in between so that
-the batch no longer fits, the UPDATE matches nothing and the batch falls back to the
-single path, which charges job by job."""
+The credit row is read without a lock (with the seller's row) and charged after the
+rows are written, with one conditional UPDATE per seller (on PostgreSQL, when the batch
+has one seller, in the very statement that writes the rows), so concurrent batches hold
+the row only for that UPDATE, the ledger append and the commit. If another transaction
+used the credit in between so that the batch no longer fits, the UPDATE matches nothing
+and the batch falls back to the single path, which charges job by job."""
 
 from __future__ import annotations
 
@@ -55,8 +56,14 @@ class CreditRace(Exception):
 
 
 # The batch's sellers and its registered buyers (id and name are what is checked) in one
-# round trip.
-_TAXPAYERS = select(*rows.SELLER_COLUMNS).where(
+# round trip, with each one's credit use in the batch's month (None if it has no row).
+_MONTH_USE = (
+    select(CreditUsage.used_cents)
+    .where(CreditUsage.taxpayer_id == Taxpayer.id, CreditUsage.month == bindparam("b_month"))
+    .scalar_subquery()
+    .label("month_use")
+)
+_TAXPAYERS = select(*rows.SELLER_COLUMNS, _MONTH_USE).where(
     or_(
         Taxpayer.id.in_(bindparam("ids", expanding=True)),
         Taxpayer.tax_id.in_(bindparam("tax_ids", expanding=True)),
@@ -123,13 +130,17 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
         for job in jobs
         if (tax_id := job.prepared.request.buyer.tax_id) and ("buyer", tax_id) not in cache
     }
+    month = month_key(jobs[0].prepared.issue_date)
+    month_use: dict[tuple[int, str], int] = {}
     if sellers or wanted:
         found = connection.execute(
-            _TAXPAYERS, {"ids": sorted(sellers), "tax_ids": sorted(wanted)}
+            _TAXPAYERS, {"ids": sorted(sellers), "tax_ids": sorted(wanted), "b_month": month}
         ).all()
         for taxpayer in found:
             if taxpayer.id in sellers:
                 cache[("seller", taxpayer.id)] = taxpayer
+                if taxpayer.month_use is not None:
+                    month_use[(taxpayer.id, month)] = taxpayer.month_use
         by_tax_id = {taxpayer.tax_id: taxpayer for taxpayer in found}
         for tax_id in wanted:
             cache[("buyer", tax_id)] = by_tax_id.get(tax_id)
@@ -161,7 +172,7 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
         cents = int(prepared.totals.amount.scaleb(2))
         limit = int(seller.credit_limit.scaleb(2))
         if slot not in used:
-            used[slot] = start[slot] = _credit_used(session, *slot)
+            used[slot] = start[slot] = _credit_used(session, *slot, month_use.get(slot))
             limits[slot] = limit
         if used[slot] + cents > limit:
             results[index] = credit_exceeded(limit, used[slot])
@@ -183,25 +194,6 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             for i in accepted
         ]
         line_rows = [[rows.line_row(line) for line in jobs[i].prepared.lines] for i in accepted]
-        if connection.dialect.name == "postgresql":  # the ids come back with the insert
-            numbered = dict(
-                _INSERT_INVOICES.execute(connection, invoice_rows, returning=("number", "id"))
-            )
-            ids = [numbered[row["number"]] for row in invoice_rows]
-        else:  # under SQLite's write lock, the next ids are known
-            ids = next_ids(connection, Invoice, len(invoice_rows))
-            numbered_rows = zip(ids, invoice_rows, strict=True)
-            _INSERT_INVOICES.execute(
-                connection, [{"id": invoice_id, **row} for invoice_id, row in numbered_rows]
-            )
-        _INSERT_LINES.execute(
-            connection,
-            [
-                {"invoice_id": invoice_id, **line}
-                for invoice_id, lines in zip(ids, line_rows, strict=True)
-                for line in lines
-            ],
-        )
         events = []
         for i, row in zip(accepted, invoice_rows, strict=True):
             now = jobs[i].prepared.issued_at
@@ -214,7 +206,6 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
                 events.append(event_row("invoice.received", buyer_id, row["number"], payload, now))
             if row["buyer_email"]:
                 events.append(notice_event(row, now))
-        _INSERT_EVENTS.execute(connection, events)
         keys = [
             {
                 "taxpayer_id": jobs[i].prepared.seller_id,
@@ -226,18 +217,38 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             for i in accepted
             if jobs[i].prepared.idempotency_key
         ]
-        _INSERT_KEYS.execute(connection, keys)
-        for slot, cents in sorted(used.items()):  # one lock order for every batch
-            if cents == start[slot]:
-                continue
-            values = {
+        charges = [  # one lock order for every batch
+            {
                 "taxpayer": slot[0],
                 "b_month": slot[1],
                 "cents": cents - start[slot],
                 "limit": limits[slot],
             }
-            if connection.execute(CHARGE_CREDIT, values).scalar_one_or_none() is None:
-                raise CreditRace(slot)
+            for slot, cents in sorted(used.items())
+            if cents != start[slot]
+        ]
+        if connection.dialect.name == "postgresql":
+            if not _insert_together(connection, invoice_rows, line_rows, events, keys, charges):
+                raise CreditRace(charges)
+        else:  # under SQLite's write lock, the next ids are known
+            ids = next_ids(connection, Invoice, len(invoice_rows))
+            numbered_rows = zip(ids, invoice_rows, strict=True)
+            _INSERT_INVOICES.execute(
+                connection, [{"id": invoice_id, **row} for invoice_id, row in numbered_rows]
+            )
+            _INSERT_LINES.execute(
+                connection,
+                [
+                    {"invoice_id": invoice_id, **line}
+                    for invoice_id, lines in zip(ids, line_rows, strict=True)
+                    for line in lines
+                ],
+            )
+            _INSERT_EVENTS.execute(connection, events)
+            _INSERT_KEYS.execute(connection, keys)
+            for values in charges:
+                if connection.execute(CHARGE_CREDIT, values).scalar_one_or_none() is None:
+                    raise CreditRace(values)
         # Last: the ledger entries (appended, under the head lock, just before the commit
         # when group commit defers them; see ledger.defer_appends).
         documents = [
@@ -261,8 +272,11 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
     return results
 
 
-def _credit_used(session: Session, seller_id: int, month: str) -> int:
-    """The month's credit use in cents (its row created if need be: once a month)."""
+def _credit_used(session: Session, seller_id: int, month: str, known: int | None) -> int:
+    """The month's credit use in cents: `known` if read already with the seller, else
+    read now (its row created if need be: once a month)."""
+    if known is not None:
+        return known
     connection = session.connection()
     params = {"taxpayer": seller_id, "b_month": month}
     value = connection.execute(_USED, params).scalar_one_or_none()
@@ -274,3 +288,79 @@ def _credit_used(session: Session, seller_id: int, month: str) -> int:
         )
         value = connection.execute(_USED, params).scalar_one()
     return int(value)
+
+
+def _insert_together(
+    connection: Any,
+    invoice_rows: list[dict[str, Any]],
+    line_rows: list[list[dict[str, Any]]],
+    events: list[dict[str, Any]],
+    keys: list[dict[str, Any]],
+    charges: list[dict[str, Any]],
+) -> bool:
+    """PostgreSQL: the invoices, their lines, the outbox events, the idempotency keys and,
+    if there is just one, the credit charge in one statement (one round trip); several
+    charges follow one by one, in the order given (the one lock order of every batch).
+    The invoices' ids come from their sequence; each line finds its invoice's id by the
+    invoice's number. False if a charge no longer fits (another transaction used the
+    credit meanwhile)."""
+    quote = connection.dialect.identifier_preparer.quote
+    columns, casts, arrays = _INSERT_INVOICES.arrays(connection, invoice_rows)
+    parts = [
+        f"new_invoices AS (INSERT INTO {quote(Invoice.__tablename__)} ({', '.join(columns)}) "
+        f"SELECT * FROM unnest({', '.join(casts)}) RETURNING id, number)"
+    ]
+    arguments: list[Any] = [*arrays]
+    lines = [line for lines in line_rows for line in lines]
+    columns, casts, arrays = _INSERT_LINES.arrays(connection, lines)
+    named = ", ".join(columns)
+    parts.append(
+        f"new_lines AS (INSERT INTO {quote(InvoiceLine.__tablename__)} (invoice_id, {named}) "
+        f"SELECT new_invoices.id, {', '.join(f'x.{column}' for column in columns)} "
+        f"FROM unnest(%b::text[], {', '.join(casts)}) AS x(invoice_number, {named}) "
+        "JOIN new_invoices ON new_invoices.number = x.invoice_number RETURNING 1)"
+    )
+    line_numbers = [
+        row["number"] for row, lines in zip(invoice_rows, line_rows, strict=True) for _ in lines
+    ]
+    arguments += [line_numbers, *arrays]
+    for name, insert, table_rows in (
+        ("new_events", _INSERT_EVENTS, events),
+        ("new_keys", _INSERT_KEYS, keys),
+    ):
+        if table_rows:
+            columns, casts, arrays = insert.arrays(connection, table_rows)
+            parts.append(
+                f"{name} AS (INSERT INTO {quote(insert.table.name)} ({', '.join(columns)}) "
+                f"SELECT * FROM unnest({', '.join(casts)}))"
+            )
+            arguments += arrays
+    folded = len(charges) == 1
+    if folded:
+        charge = charges[0]
+        parts.append(
+            f"charged AS (UPDATE {quote(CreditUsage.__tablename__)} "
+            "SET used_cents = used_cents + %s WHERE taxpayer_id = %s AND month = %s "
+            "AND used_cents + %s <= %s RETURNING 1)"
+        )
+        arguments += [
+            charge["cents"],
+            charge["taxpayer"],
+            charge["b_month"],
+            charge["cents"],
+            charge["limit"],
+        ]
+    counts = connection.exec_driver_sql(
+        f"WITH {', '.join(parts)} "
+        "SELECT (SELECT count(*) FROM new_invoices), (SELECT count(*) FROM new_lines)"
+        + (", (SELECT count(*) FROM charged)" if folded else ", 0"),
+        tuple(arguments),
+    ).one()
+    if tuple(counts[:2]) != (len(invoice_rows), len(lines)):  # the batch goes job by job
+        raise RuntimeError(f"batch insert wrote {tuple(counts)} invoices and lines")
+    if folded:
+        return bool(counts[2])
+    return all(
+        connection.execute(CHARGE_CREDIT, values).scalar_one_or_none() is not None
+        for values in charges
+    )
