@@ -101,7 +101,46 @@ def _start_cluster() -> Any:
 
     if SERVER_SETTINGS.get("fsync") != "on" or SERVER_SETTINGS.get("synchronous_commit") != "on":
         raise RuntimeError("the benchmark needs a cluster with fsync=on, synchronous_commit=on")
-    return PgCluster().start()
+    cluster = PgCluster().start()
+    _preallocate_wal(cluster.dsn("postgres"))
+    return cluster
+
+
+# WAL segments made ready before measuring (16 MiB each): more than a full default run
+# writes, HTTP and raw together.
+WAL_SEGMENTS = 64
+
+
+def _preallocate_wal(dsn: str) -> None:
+    """Give the new cluster the WAL files of a server that has been running a while.
+
+    A new cluster has no old WAL segments to reuse, so each time a segment fills, the
+    commit that crosses into the next one waits while PostgreSQL writes a new 16 MiB
+    file of zeroes and syncs it: every 2–3 s at these rates, a burst of requests above
+    100 ms in the HTTP measurement (and the same stalls in the raw one). A server in
+    service renames segments it no longer needs into the next ones instead, keeping up
+    to `min_wal_size` of them. Here: keep twice `WAL_SEGMENTS` (`max_wal_size` too, so
+    no checkpoint is forced by size during a run), create the segments now by switching
+    to a new one again and again, and let two checkpoints turn them into the next ones."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        size = f"{WAL_SEGMENTS * 16 * 2}MB"
+        connection.execute(f"ALTER SYSTEM SET min_wal_size = '{size}'")
+        connection.execute(f"ALTER SYSTEM SET max_wal_size = '{size}'")
+        connection.execute("SELECT pg_reload_conf()")
+        for index in range(WAL_SEGMENTS + 4):
+            if index >= WAL_SEGMENTS + 2:  # the first keeps what followed the one before
+                connection.execute("CHECKPOINT")
+            # A switch needs something written since the last one.
+            connection.execute("SELECT pg_logical_emit_message(false, 'fapiao-bench', 'wal')")
+            connection.execute("SELECT pg_switch_wal()")
+        row = connection.execute(
+            "SELECT count(*) FROM pg_ls_waldir() "
+            "WHERE name > pg_walfile_name(pg_current_wal_insert_lsn())"
+        ).fetchone()
+    if row is None or int(row[0]) < WAL_SEGMENTS:
+        raise RuntimeError(f"only {row and row[0]} WAL segments ready, {WAL_SEGMENTS} wanted")
 
 
 def fapiao_command() -> list[str]:
