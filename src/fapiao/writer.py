@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 from fapiao import consistency
 from fapiao.db import Database
 from fapiao.ledger import service as ledger
-from fapiao.writer_loop import LoopWriter
+from fapiao.writer_loop import LoopWriter, settle
 
 T = TypeVar("T")
 Job = Callable[[Session], Any]
@@ -167,13 +167,7 @@ class GroupCommit:
             if not chunk:
                 continue
             outcomes, _position = self._execute([job for job, _ in chunk])
-            for (_job, future), outcome in zip(chunk, outcomes, strict=True):
-                if future.done():
-                    continue
-                if isinstance(outcome, BaseException):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
+            settle(chunk, outcomes)
 
     # -- the writer thread ---------------------------------------------------------------
 
@@ -218,12 +212,9 @@ class GroupCommit:
     def _run_batch(self, batch: list[tuple[Job, CommitFuture[Any]]]) -> None:
         live = [(job, future) for job, future in batch if future.set_running_or_notify_cancel()]
         outcomes, position = self._execute([job for job, _ in live])
-        for (_job, future), outcome in zip(live, outcomes, strict=True):
+        for _job, future in live:
             future.wal_position = position
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+        settle(live, outcomes)
 
     def _execute(self, jobs: list[Job]) -> tuple[list[Any], int | None]:
         """`_write` on the writer thread's (or, on SQLite, the loop's) connections."""

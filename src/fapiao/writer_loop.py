@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -26,6 +26,18 @@ Write = Callable[
     [list[Job], Callable[[], contextlib.AbstractContextManager[Session]], Callable[[], Any]],
     tuple[list[Any], int | None],
 ]
+
+
+def settle(waiting: Sequence[tuple[Job, Any]], outcomes: list[Any]) -> None:
+    """Each job's future (asyncio or concurrent) gets its outcome: the exception the job
+    ended with, or its result. A future already done (cancelled) is left alone."""
+    for (_job, future), outcome in zip(waiting, outcomes, strict=True):
+        if future.done():
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 class LoopWriter:
@@ -71,13 +83,11 @@ class LoopWriter:
                         future.cancel()
                 self.pending.clear()
                 raise
-            for (_job, future), outcome in zip(chunk, outcomes, strict=True):
-                if future.done():
-                    continue
-                if isinstance(outcome, BaseException):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result((outcome, position))
+            answers = [  # a result goes with the position of the commit that made it durable
+                outcome if isinstance(outcome, BaseException) else (outcome, position)
+                for outcome in outcomes
+            ]
+            settle(chunk, answers)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Session]:

@@ -27,9 +27,9 @@ CLIENTS = 16
 T = TypeVar("T")
 
 
-def seller_actor(world: World) -> Actor:
+def seller_actor(world: World, username: str = "seller") -> Actor:
     with world.platform.database.transaction(write=False) as session:
-        user_id = session.scalar(select(User.id).where(User.username == "seller"))
+        user_id = session.scalar(select(User.id).where(User.username == username))
         assert user_id is not None
         return load_actor(session, user_id)
 

@@ -5,6 +5,7 @@ SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from decimal import Decimal
 from typing import Any
@@ -12,10 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from test_concurrency import request as one_line_request
+from test_concurrency import seller_actor
 from test_group_commit import job, one_batch, outcome, request, submit
 
 from conftest import World
-from fapiao.invoices import rules, service
+from fapiao.invoices import service
 from fapiao.invoices.batch import IssueJob
 from fapiao.invoices.buyer import BuyerInput
 from fapiao.invoices.credit import credit_used
@@ -28,24 +31,10 @@ from fapiao.taxpayers.models import Taxpayer
 def buyer_as_seller_job(world: World, amount: str) -> IssueJob:
     """An issuing job of the second taxpayer (the usual buyer) selling to the first."""
     platform = world.platform
-    with platform.database.transaction(write=False) as session:
-        from fapiao.accounts.models import User
-        from fapiao.accounts.service import load_actor
-
-        user_id = session.scalar(select(User.id).where(User.username == "buyer"))
-        assert user_id is not None
-        actor = load_actor(session, user_id)
-    req = service.IssueRequest(
-        kind="special",
+    actor = seller_actor(world, "buyer")
+    req = dataclasses.replace(
+        one_line_request(amount),
         buyer=BuyerInput(name="北京示例科技有限公司", tax_id="91110108551385082Q"),
-        lines=[
-            rules.LineInput(
-                name="软件维护",
-                tax_code="3040201030000000000",
-                tax_rate="0.06",
-                amount=Decimal(amount),
-            )
-        ],
         fingerprint=f"b/{amount}",
     )
     prepared = service.prepare_issue(platform, actor, req, None)
