@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import weakref
 from typing import Any, NamedTuple
 
@@ -52,7 +53,7 @@ class BulkInsert:
             row = "({})".format(", ".join([marker] * len(columns)))
             casts = None
             if dialect.name == "postgresql":
-                casts = [f"%b::{column.type.compile(dialect=dialect)}[]" for column in columns]
+                casts = [f"%b::{_array_type(column, dialect)}[]" for column in columns]
             processors = [
                 column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
             ]
@@ -133,6 +134,18 @@ class BulkInsert:
             statement += " RETURNING " + ", ".join(quote(name) for name in returning)
         result = connection.exec_driver_sql(statement, arguments)
         return [tuple(row) for row in result] if returning else []
+
+
+# An explicit cast to VARCHAR(n) or CHAR(n) cuts a longer text short without a word; the
+# INSERT's own conversion to the column's type refuses it, as a plain INSERT would.
+_SIZED_TEXT = re.compile(r"^(?:VARCHAR|CHAR|CHARACTER VARYING|CHARACTER)\(\d+\)$", re.IGNORECASE)
+
+
+def _array_type(column: Any, dialect: Any) -> str:
+    """The element type of a column's array on PostgreSQL: the column's own type, but
+    TEXT for text of a limited length."""
+    compiled = str(column.type.compile(dialect=dialect))
+    return "TEXT" if _SIZED_TEXT.match(compiled) else compiled
 
 
 def _by_column(params: list[tuple[Any, ...]]) -> tuple[list[Any], ...]:

@@ -23,7 +23,11 @@ from fapiao.db import read_wal_position
 Job = Callable[[Session], Any]
 # (jobs, a new transaction's session, the WAL position now) -> (outcomes, position)
 Write = Callable[
-    [list[Job], Callable[[], contextlib.AbstractContextManager[Session]], Callable[[], Any]],
+    [
+        list[Job],
+        Callable[[], contextlib.AbstractContextManager[Session]],
+        Callable[[], int | None],
+    ],
     tuple[list[Any], int | None],
 ]
 
@@ -41,6 +45,9 @@ def settle(waiting: Sequence[tuple[Job, Any]], outcomes: list[Any]) -> None:
 
 
 class LoopWriter:
+    """The PostgreSQL writer of one event loop: `run(job)` queues a job and answers once
+    the batch it went into is committed."""
+
     def __init__(self, engine: AsyncEngine, max_batch: int, write: Write) -> None:
         self.engine = engine
         self._max_batch = max_batch
@@ -82,7 +89,9 @@ class LoopWriter:
                     else:
                         future.cancel()
                 self.pending.clear()
-                raise
+                if not isinstance(exc, Exception):
+                    raise
+                return  # every caller has the failure; the next job starts a new drain
             answers = [  # a result goes with the position of the commit that made it durable
                 outcome if isinstance(outcome, BaseException) else (outcome, position)
                 for outcome in outcomes

@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.exc import DataError
 
 from conftest import START
 from fapiao.db import Cents, DecimalText, UTCDateTime
@@ -134,3 +135,38 @@ def test_every_kind_of_value_comes_back_as_it_went_in(platform: Platform) -> Non
         with platform.database.transaction(write=False) as session:
             stored = [dict(row._mapping) for row in session.execute(select(table).order_by("id"))]
         assert stored == rows[:count]
+
+
+def test_text_longer_than_its_column_is_refused_not_cut(platform: Platform) -> None:
+    """PostgreSQL refuses text longer than a VARCHAR(n) column, as a plain INSERT does,
+    with or without RETURNING, and through `arrays` (a cast to VARCHAR(n) would have cut
+    it short in silence). SQLite does not limit lengths: the text is stored whole."""
+    metadata = MetaData()
+    table = Table(
+        "bulk_sized",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("label", String(5)),
+    )
+    metadata.create_all(platform.database.write_engine)
+    insert = BulkInsert(table)
+    rows = [{"id": 1, "label": "12345"}, {"id": 2, "label": "123456"}]
+    postgres = platform.database.dialect == "postgresql"
+    for returning in ((), ("id",)):
+        with platform.database.transaction() as session:
+            session.execute(table.delete())
+        try:
+            with platform.database.transaction() as session:
+                insert.execute(session.connection(), rows, returning=returning)
+        except DataError as exc:
+            assert postgres and "too long" in str(exc)
+        else:
+            assert not postgres
+        with platform.database.transaction(write=False) as session:
+            stored = list(session.scalars(select(table.c.label).order_by(table.c.id)))
+        assert stored == ([] if postgres else ["12345", "123456"])
+    if postgres:
+        with platform.database.transaction() as session:
+            columns, casts, _arrays = insert.arrays(session.connection(), rows)
+        assert columns == ["id", "label"]
+        assert casts == ["%b::INTEGER[]", "%b::TEXT[]"]

@@ -145,9 +145,12 @@ def used_by(world: World, job: IssueJob) -> Decimal:
         return credit_used(session, job.prepared.seller_id, month)
 
 
-def test_a_batch_of_two_sellers_charges_each_ones_credit(world: World) -> None:
+def test_a_batch_of_two_sellers_charges_each_ones_credit(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     """Two sellers in one batch: each seller's credit is charged (two charges, one after
-    the other), in one commit."""
+    the other), in one commit, by the batch itself (not job by job after a failure)."""
+    caplog.set_level("INFO", logger="fapiao.writer")
     platform = world.platform
     for item in (job(world, request("1.00")), buyer_as_seller_job(world, "1.00")):
         submit(world, item).result(10)  # both credit rows exist
@@ -160,6 +163,7 @@ def test_a_batch_of_two_sellers_charges_each_ones_credit(world: World) -> None:
     assert platform.writer.batches - before[2] == 2  # the gate's batch, then all three
     assert used_by(world, first[0]) - before[0] == Decimal("32.00")  # 10+1 and 20+1
     assert used_by(world, second) - before[1] == Decimal("5.00")
+    assert "one by one" not in caplog.text
 
 
 def test_a_stale_credit_read_of_one_of_two_sellers_sends_the_batch_job_by_job(
@@ -167,7 +171,9 @@ def test_a_stale_credit_read_of_one_of_two_sellers_sends_the_batch_job_by_job(
 ) -> None:
     """When the second seller's credit was used by another transaction after the batch
     read it (simulated: the read comes back short), that seller's charge matches nothing;
-    the batch is rolled back and run job by job, which refuses only what does not fit."""
+    the batch is rolled back and run job by job, which refuses only what does not fit.
+    (The first seller, registered first, has the lower id and is charged first: its
+    charge is undone with the rest.)"""
     from fapiao.invoices import batch
 
     first = job(world, request("9.00"))

@@ -11,12 +11,11 @@ never passed. A job refused by a check gets its error and writes nothing. If any
 unexpected fails (a twin idempotency key committed by another process a moment ago, say)
 the caller runs every job again on its own, through `write_issue`.
 
-The credit row is read without a lock (with the seller's row) and charged after the
-rows are written, with one conditional UPDATE per seller (on PostgreSQL, when the batch
-has one seller, in the very statement that writes the rows), so concurrent batches hold
-the row only for that UPDATE, the ledger append and the commit. If another transaction
-used the credit in between so that the batch no longer fits, the UPDATE matches nothing
-and the batch falls back to the single path, which charges job by job."""
+The credit row is read without a lock (with the seller's row) and charged last, with one
+conditional UPDATE per seller just before the commit, so on PostgreSQL concurrent batches
+hold the row only for that UPDATE, the ledger append and the commit. If another
+transaction used the credit in between so that the batch no longer fits, the UPDATE
+matches nothing and the batch falls back to the single path, which charges job by job."""
 
 from __future__ import annotations
 
@@ -217,19 +216,8 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             for i in accepted
             if jobs[i].prepared.idempotency_key
         ]
-        charges = [  # one lock order for every batch
-            {
-                "taxpayer": slot[0],
-                "b_month": slot[1],
-                "cents": cents - start[slot],
-                "limit": limits[slot],
-            }
-            for slot, cents in sorted(used.items())
-            if cents != start[slot]
-        ]
         if connection.dialect.name == "postgresql":
-            if not _insert_together(connection, invoice_rows, line_rows, events, keys, charges):
-                raise CreditRace(charges)
+            _insert_together(connection, invoice_rows, line_rows, events, keys)
         else:  # under SQLite's write lock, the next ids are known
             ids = next_ids(connection, Invoice, len(invoice_rows))
             numbered_rows = zip(ids, invoice_rows, strict=True)
@@ -246,9 +234,20 @@ def _write_batch(session: Session, jobs: Sequence[IssueJob]) -> list[Any]:
             )
             _INSERT_EVENTS.execute(connection, events)
             _INSERT_KEYS.execute(connection, keys)
-            for values in charges:
-                if connection.execute(CHARGE_CREDIT, values).scalar_one_or_none() is None:
-                    raise CreditRace(values)
+        # The credit after the idempotency keys, as on the single path (a twin key held
+        # by another transaction is waited for before any credit row is locked), each
+        # seller in one order for every batch.
+        for slot, cents in sorted(used.items()):
+            if cents == start[slot]:
+                continue
+            values = {
+                "taxpayer": slot[0],
+                "b_month": slot[1],
+                "cents": cents - start[slot],
+                "limit": limits[slot],
+            }
+            if connection.execute(CHARGE_CREDIT, values).scalar_one_or_none() is None:
+                raise CreditRace(slot)
         # Last: the ledger entries (appended, under the head lock, just before the commit
         # when group commit defers them; see ledger.defer_appends).
         documents = [
@@ -296,14 +295,10 @@ def _insert_together(
     line_rows: list[list[dict[str, Any]]],
     events: list[dict[str, Any]],
     keys: list[dict[str, Any]],
-    charges: list[dict[str, Any]],
-) -> bool:
-    """PostgreSQL: the invoices, their lines, the outbox events, the idempotency keys and,
-    if there is just one, the credit charge in one statement (one round trip); several
-    charges follow one by one, in the order given (the one lock order of every batch).
-    The invoices' ids come from their sequence; each line finds its invoice's id by the
-    invoice's number. False if a charge no longer fits (another transaction used the
-    credit meanwhile)."""
+) -> None:
+    """PostgreSQL: the invoices, their lines, the outbox events and the idempotency keys
+    in one statement (one round trip). The invoices' ids come from their sequence; each
+    line finds its invoice's id by the invoice's number."""
     quote = connection.dialect.identifier_preparer.quote
     columns, casts, arrays = _INSERT_INVOICES.arrays(connection, invoice_rows)
     parts = [
@@ -335,32 +330,10 @@ def _insert_together(
                 f"SELECT * FROM unnest({', '.join(casts)}))"
             )
             arguments += arrays
-    folded = len(charges) == 1
-    if folded:
-        charge = charges[0]
-        parts.append(
-            f"charged AS (UPDATE {quote(CreditUsage.__tablename__)} "
-            "SET used_cents = used_cents + %s WHERE taxpayer_id = %s AND month = %s "
-            "AND used_cents + %s <= %s RETURNING 1)"
-        )
-        arguments += [
-            charge["cents"],
-            charge["taxpayer"],
-            charge["b_month"],
-            charge["cents"],
-            charge["limit"],
-        ]
     counts = connection.exec_driver_sql(
         f"WITH {', '.join(parts)} "
-        "SELECT (SELECT count(*) FROM new_invoices), (SELECT count(*) FROM new_lines)"
-        + (", (SELECT count(*) FROM charged)" if folded else ", 0"),
+        "SELECT (SELECT count(*) FROM new_invoices), (SELECT count(*) FROM new_lines)",
         tuple(arguments),
     ).one()
-    if tuple(counts[:2]) != (len(invoice_rows), len(lines)):  # the batch goes job by job
+    if tuple(counts) != (len(invoice_rows), len(lines)):  # the batch goes job by job
         raise RuntimeError(f"batch insert wrote {tuple(counts)} invoices and lines")
-    if folded:
-        return bool(counts[2])
-    return all(
-        connection.execute(CHARGE_CREDIT, values).scalar_one_or_none() is not None
-        for values in charges
-    )
