@@ -119,9 +119,10 @@ def _preallocate_wal(dsn: str) -> None:
     file of zeroes and syncs it: every 2–3 s at these rates, a burst of requests above
     100 ms in the HTTP measurement (and the same stalls in the raw one). A server in
     service renames segments it no longer needs into the next ones instead, keeping up
-    to `min_wal_size` of them. Here: keep twice `WAL_SEGMENTS` (`max_wal_size` too, so
-    no checkpoint is forced by size during a run), create the segments now by switching
-    to a new one again and again, and let two checkpoints turn them into the next ones."""
+    to `min_wal_size` of them. Here: keep twice `WAL_SEGMENTS` (`max_wal_size` too: a
+    checkpoint is then forced only after about 1 GB of WAL, more than a run writes;
+    timed checkpoints still come every 5 minutes), create the segments now by switching
+    to a new one again and again, and let checkpoints turn them into the next ones."""
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as connection:
@@ -130,7 +131,7 @@ def _preallocate_wal(dsn: str) -> None:
         connection.execute(f"ALTER SYSTEM SET max_wal_size = '{size}'")
         connection.execute("SELECT pg_reload_conf()")
         for index in range(WAL_SEGMENTS + 4):
-            if index >= WAL_SEGMENTS + 2:  # the first keeps what followed the one before
+            if index >= WAL_SEGMENTS + 2:  # one left too few ready here; two suffice
                 connection.execute("CHECKPOINT")
             # A switch needs something written since the last one.
             connection.execute("SELECT pg_logical_emit_message(false, 'fapiao-bench', 'wal')")
