@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, String, create_engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -390,7 +390,8 @@ def read_wal_position(autocommit: Engine) -> int | None:
             # The write position: past the commit record once a commit has returned
             # (synchronous_commit on, the default; with it off a token could be early).
             position = connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
-    except DBAPIError as exc:  # the commit stands; only the token is missing
-        log.warning("WAL position not available after a commit: %s", exc.orig)
+    except SQLAlchemyError as exc:  # the commit stands; only the token is missing
+        # (the server's error, or no connection free in the pool in time)
+        log.warning("WAL position not available after a commit: %s", getattr(exc, "orig", exc))
         return None
     return None if position is None else consistency.parse_lsn(str(position))
