@@ -130,12 +130,16 @@ def _preallocate_wal(dsn: str) -> None:
         connection.execute(f"ALTER SYSTEM SET min_wal_size = '{size}'")
         connection.execute(f"ALTER SYSTEM SET max_wal_size = '{size}'")
         connection.execute("SELECT pg_reload_conf()")
-        for index in range(WAL_SEGMENTS + 4):
-            if index >= WAL_SEGMENTS + 2:  # one left too few ready here; two suffice
-                connection.execute("CHECKPOINT")
-            # A switch needs something written since the last one.
+
+        def switch() -> None:  # a switch needs something written since the last one
             connection.execute("SELECT pg_logical_emit_message(false, 'fapiao-bench', 'wal')")
             connection.execute("SELECT pg_switch_wal()")
+
+        for _ in range(WAL_SEGMENTS + 2):
+            switch()
+        for _ in range(2):  # one checkpoint left too few ready here; two suffice
+            connection.execute("CHECKPOINT")
+            switch()
         row = connection.execute(
             "SELECT count(*) FROM pg_ls_waldir() "
             "WHERE name > pg_walfile_name(pg_current_wal_insert_lsn())"

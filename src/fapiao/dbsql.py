@@ -51,13 +51,14 @@ class BulkInsert:
             quoted = [quote(column.name) for column in columns]
             head = "INSERT INTO {} ({})".format(quote(self.table.name), ", ".join(quoted))
             row = "({})".format(", ".join([marker] * len(columns)))
-            casts = None
+            casts = unnest = None
             if dialect.name == "postgresql":
                 casts = [f"%b::{_array_type(column, dialect)}[]" for column in columns]
+                unnest = f"{head} SELECT * FROM unnest({', '.join(casts)})"
             processors = [
                 column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
             ]
-            compiled = by_names[names] = _Compiled(head, row, quoted, casts, processors)
+            compiled = by_names[names] = _Compiled(head, row, quoted, casts, unnest, processors)
         return compiled
 
     def _rows(
@@ -84,16 +85,13 @@ class BulkInsert:
             params.append(tuple(values))
         return compiled, params
 
-    def arrays(
-        self, connection: Any, rows: list[dict[str, Any]]
-    ) -> tuple[list[str], list[str], tuple[list[Any], ...]]:
-        """For a statement of the caller's own on PostgreSQL (`rows` not empty): the
-        columns' quoted names, each one's `%b::type[]` marker for `unnest`, and one
-        array of values per column."""
+    def arrays(self, connection: Any, rows: list[dict[str, Any]]) -> ColumnArrays:
+        """`rows` (not empty) as one array per column, for a statement of the caller's
+        own on PostgreSQL (see `ColumnArrays`)."""
         compiled, params = self._rows(connection, rows)
-        if compiled.casts is None:
+        if compiled.casts is None or compiled.unnest is None:
             raise ValueError("column arrays are for PostgreSQL")
-        return compiled.columns, compiled.casts, _by_column(params)
+        return ColumnArrays(compiled.unnest, compiled.columns, compiled.casts, _by_column(params))
 
     def execute(
         self,
@@ -112,13 +110,13 @@ class BulkInsert:
             return []
         compiled, params = self._rows(connection, rows)
         arguments: tuple[Any, ...]
-        if compiled.casts is not None:
+        if compiled.unnest is not None:
             # One array per column: the statement's text is the same for any number of
             # rows, so the driver parses it once (psycopg re-parses a statement of more
             # than 50 parameters every time) and the server may keep it prepared; and
             # one statement costs psycopg's asyncio connection far less than an
             # `executemany` of as many rows.
-            statement = f"{compiled.head} SELECT * FROM unnest({', '.join(compiled.casts)})"
+            statement = compiled.unnest
             arguments = _by_column(params)
         elif first is None and not returning:
             connection.exec_driver_sql(f"{compiled.head} VALUES {compiled.row}", params)
@@ -153,16 +151,29 @@ def _by_column(params: list[tuple[Any, ...]]) -> tuple[list[Any], ...]:
     return tuple(list(column) for column in zip(*params, strict=True))
 
 
+class ColumnArrays(NamedTuple):
+    """Rows as one array per column (PostgreSQL): the whole `INSERT … SELECT * FROM
+    unnest(…)` of them, the columns' quoted names, each column's `%b::type[]` marker
+    (for a statement that reads the arrays otherwise) and the arrays, in column order."""
+
+    insert: str
+    columns: list[str]
+    casts: list[str]
+    values: tuple[list[Any], ...]
+
+
 class _Compiled(NamedTuple):
     """One column list's INSERT on one dialect: the INSERT up to its rows, one row's
     `(…)` of markers, the columns' quoted names, on PostgreSQL each column's
-    `%b::type[]` marker (the rows go as one array per column, in binary: no text
-    escaping of every value), and each column's bind processor."""
+    `%b::type[]` marker and the whole INSERT from `unnest` of them (the rows go as one
+    array per column, in binary: no text escaping of every value), and each column's
+    bind processor."""
 
     head: str
     row: str
     columns: list[str]
     casts: list[str] | None
+    unnest: str | None
     processors: list[Any]
 
 

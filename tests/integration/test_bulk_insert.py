@@ -167,6 +167,7 @@ def test_text_longer_than_its_column_is_refused_not_cut(platform: Platform) -> N
         assert stored == ([] if postgres else ["12345", "123456"])
     if postgres:
         with platform.database.transaction() as session:
-            columns, casts, _arrays = insert.arrays(session.connection(), rows)
+            arrays = insert.arrays(session.connection(), rows)
+        columns, casts = arrays.columns, arrays.casts
         assert columns == ["id", "label"]
         assert casts == ["%b::INTEGER[]", "%b::TEXT[]"]

@@ -299,37 +299,31 @@ def _insert_together(
     """PostgreSQL: the invoices, their lines, the outbox events and the idempotency keys
     in one statement (one round trip). The invoices' ids come from their sequence; each
     line finds its invoice's id by the invoice's number."""
-    quote = connection.dialect.identifier_preparer.quote
-    columns, casts, arrays = _INSERT_INVOICES.arrays(connection, invoice_rows)
-    parts = [
-        f"new_invoices AS (INSERT INTO {quote(Invoice.__tablename__)} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({', '.join(casts)}) RETURNING id, number)"
-    ]
-    arguments: list[Any] = [*arrays]
+    invoices = _INSERT_INVOICES.arrays(connection, invoice_rows)
+    parts = [f"new_invoices AS ({invoices.insert} RETURNING id, number)"]
+    arguments: list[Any] = [*invoices.values]
     lines = [line for lines in line_rows for line in lines]
-    columns, casts, arrays = _INSERT_LINES.arrays(connection, lines)
-    named = ", ".join(columns)
+    in_lines = _INSERT_LINES.arrays(connection, lines)
+    named = ", ".join(in_lines.columns)
+    table = connection.dialect.identifier_preparer.quote(InvoiceLine.__tablename__)
     parts.append(
-        f"new_lines AS (INSERT INTO {quote(InvoiceLine.__tablename__)} (invoice_id, {named}) "
-        f"SELECT new_invoices.id, {', '.join(f'x.{column}' for column in columns)} "
-        f"FROM unnest(%b::text[], {', '.join(casts)}) AS x(invoice_number, {named}) "
+        f"new_lines AS (INSERT INTO {table} (invoice_id, {named}) "
+        f"SELECT new_invoices.id, {', '.join(f'x.{name}' for name in in_lines.columns)} "
+        f"FROM unnest(%b::text[], {', '.join(in_lines.casts)}) AS x(invoice_number, {named}) "
         "JOIN new_invoices ON new_invoices.number = x.invoice_number RETURNING 1)"
     )
     line_numbers = [
         row["number"] for row, lines in zip(invoice_rows, line_rows, strict=True) for _ in lines
     ]
-    arguments += [line_numbers, *arrays]
+    arguments += [line_numbers, *in_lines.values]
     for name, insert, table_rows in (
         ("new_events", _INSERT_EVENTS, events),
         ("new_keys", _INSERT_KEYS, keys),
     ):
         if table_rows:
-            columns, casts, arrays = insert.arrays(connection, table_rows)
-            parts.append(
-                f"{name} AS (INSERT INTO {quote(insert.table.name)} ({', '.join(columns)}) "
-                f"SELECT * FROM unnest({', '.join(casts)}))"
-            )
-            arguments += arrays
+            more = insert.arrays(connection, table_rows)
+            parts.append(f"{name} AS ({more.insert})")
+            arguments += more.values
     counts = connection.exec_driver_sql(
         f"WITH {', '.join(parts)} "
         "SELECT (SELECT count(*) FROM new_invoices), (SELECT count(*) FROM new_lines)",
